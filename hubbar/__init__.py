@@ -1,0 +1,58 @@
+"""hubbar: booking touch-down desks at shared office hubs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, CLI; start the scheduler if enabled."""
+    from hubbar.config import load_config
+    from hubbar.extensions import babel, csrf, db, login_manager, migrate
+
+    instance_path = os.environ.get("HUBBAR_INSTANCE_PATH") or str(ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from hubbar import models  # noqa: F401  (registers every table on the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from hubbar import web
+
+    babel.init_app(app, locale_selector=web.select_locale)
+    web.init_app(app)
+
+    from hubbar.accounts.views import bp as accounts_bp
+    from hubbar.audit.views import bp as audit_bp
+    from hubbar.hubs.views import bp as hubs_bp
+    from hubbar.pilots.views import bp as pilots_bp
+
+    for blueprint in (accounts_bp, hubs_bp, pilots_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+    from hubbar import cli
+
+    cli.init_app(app)
+
+    if app.config["HUBBAR_SCHEDULER_ENABLED"]:
+        from hubbar import jobs
+
+        jobs.start(app)
+    return app

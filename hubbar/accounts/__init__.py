@@ -1,0 +1,1 @@
+"""Organisations, users, scoped roles, login and invitations."""

@@ -1,0 +1,538 @@
+"""What the accounts part does: organisations, users, roles, passwords, invitations, CSV import.
+
+Plain functions taking plain arguments; each checks the actor's right to act, raises a domain
+error with a readable message, writes the audit log and commits.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from hubbar.accounts.models import (
+    LOCALES,
+    Organisation,
+    OrganisationKind,
+    Role,
+    RoleAssignment,
+    User,
+)
+from hubbar.audit.operations import apply_changes, record
+from hubbar.db import utcnow
+from hubbar.errors import InvalidInput, NotAllowed, NotFound
+from hubbar.extensions import db
+
+MIN_PASSWORD_LENGTH = 12
+MAX_IMPORT_ROWS = 5000
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def normalise_email(raw: str) -> str:
+    """A lower-cased, syntactically valid e-mail address, or InvalidInput."""
+    try:
+        checked = validate_email((raw or "").strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(_("Enter a valid e-mail address."), field="email") from exc
+    return checked.normalized.lower()
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["HUBBAR_PASSWORD_HASH"])
+
+
+def check_password_rules(password: str, email: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+    if password.strip().lower() == email.lower():
+        raise InvalidInput(_("The password must not be your e-mail address."), field="password")
+
+
+def _commit(unique_message: str, field_name: str | None = None) -> None:
+    """Commit; a unique-constraint race becomes the same message the pre-check gives."""
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise InvalidInput(unique_message, field=field_name) from exc
+
+
+def _require(condition: bool) -> None:
+    if not condition:
+        raise NotAllowed(_("You do not have permission to do that."))
+
+
+# --- login ---------------------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str) -> User:
+    """The active user with this e-mail and password; one message for every failure, so the
+    answer does not tell whether an account exists."""
+    failure = NotAllowed(_("Wrong e-mail address or password."))
+    address = (email or "").strip().lower()
+    user = db.session.scalar(select(User).where(User.email == address)) if address else None
+    if user is None or not user.active or not user.password_hash:
+        # Hash anyway so that a missing account takes as long as a wrong password.
+        check_password_hash(hash_password("timing-equaliser"), password or "")
+        raise failure
+    if not check_password_hash(user.password_hash, password or ""):
+        raise failure
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def load_user(user_id: str) -> User | None:
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+# --- organisations -------------------------------------------------------------------------
+
+
+def list_organisations() -> list[Organisation]:
+    return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
+
+
+def get_organisation(org_id: int) -> Organisation:
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound(_("No such organisation."))
+    return org
+
+
+def _check_organisation_unique(name: str, code: str, exclude_id: int | None = None) -> None:
+    for column, value, message, field_name in (
+        (Organisation.name, name, _("An organisation with that name exists already."), "name"),
+        (Organisation.code, code, _("An organisation with that code exists already."), "code"),
+    ):
+        query = select(Organisation.id).where(func.lower(column) == value.lower())
+        if exclude_id is not None:
+            query = query.where(Organisation.id != exclude_id)
+        if db.session.scalar(query) is not None:
+            raise InvalidInput(message, field=field_name)
+
+
+def _clean_organisation(name: str, code: str) -> tuple[str, str]:
+    name, code = (name or "").strip(), (code or "").strip()
+    if not name:
+        raise InvalidInput(_("Enter a name."), field="name")
+    if not 2 <= len(code) <= 12:
+        raise InvalidInput(_("The short code must have 2 to 12 characters."), field="code")
+    return name, code
+
+
+def create_organisation(
+    actor: User | None, name: str, code: str, kind: OrganisationKind
+) -> Organisation:
+    """Create an organisation; ``actor`` None means the system itself (CLI)."""
+    if actor is not None:
+        _require(actor.is_system_admin)
+    name, code = _clean_organisation(name, code)
+    _check_organisation_unique(name, code)
+    org = Organisation(name=name, code=code, kind=kind)
+    db.session.add(org)
+    record(actor, "organisation.create", org, f"{name} ({code})")
+    _commit(_("An organisation with that name or code exists already."))
+    return org
+
+
+def update_organisation(
+    actor: User, org: Organisation, name: str, code: str, kind: OrganisationKind
+) -> Organisation:
+    _require(actor.is_system_admin)
+    name, code = _clean_organisation(name, code)
+    _check_organisation_unique(name, code, exclude_id=org.id)
+    changes = apply_changes(org, {"name": name, "code": code, "kind": kind})
+    if changes:
+        record(actor, "organisation.update", org, f"{name} ({code})", changes)
+    _commit(_("An organisation with that name or code exists already."))
+    return org
+
+
+def find_organisation(key: str) -> Organisation | None:
+    """An organisation by short code or name, ignoring case."""
+    key = (key or "").strip().lower()
+    if not key:
+        return None
+    return db.session.scalar(
+        select(Organisation).where(
+            (func.lower(Organisation.code) == key) | (func.lower(Organisation.name) == key)
+        )
+    )
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+def visible_users(actor: User, organisation_id: int | None = None, q: str = "") -> list[User]:
+    """The users the actor may manage: all for system admins, their organisations' for
+    organisation admins."""
+    _require(actor.can_manage_any_users)
+    query = select(User).order_by(User.display_name)
+    if not actor.is_system_admin:
+        query = query.where(User.organisation_id.in_(actor.admin_organisation_ids))
+    if organisation_id:
+        query = query.where(User.organisation_id == organisation_id)
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        query = query.where(
+            func.lower(User.display_name).like(pattern) | User.email.like(pattern)
+        )
+    return list(db.session.scalars(query))
+
+
+def get_user_for(actor: User, user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    _require(actor.can_edit_user(user))
+    return user
+
+
+def _clean_user(display_name: str, locale: str) -> tuple[str, str]:
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise InvalidInput(_("Enter a name."), field="display_name")
+    if len(display_name) > 120:
+        raise InvalidInput(_("The name may have at most 120 characters."), field="display_name")
+    if locale not in LOCALES:
+        raise InvalidInput(_("Choose Swedish or English."), field="locale")
+    return display_name, locale
+
+
+def _check_may_place_in(actor: User, organisation: Organisation) -> None:
+    if not organisation.can_manage_users(actor):
+        raise NotAllowed(
+            _("You may only add users to %(org)s.", org=_admin_org_names(actor)),
+        )
+
+
+def _admin_org_names(actor: User) -> str:
+    orgs = [r.organisation.code for r in actor.roles if r.role is Role.ORG_ADMIN]
+    return ", ".join(sorted(orgs)) or "-"
+
+
+def create_user(
+    actor: User | None,
+    email: str,
+    display_name: str,
+    organisation: Organisation,
+    locale: str = "sv",
+    password: str | None = None,
+) -> User:
+    """Create a user; without a password the user is invited and sets one through a link.
+
+    ``actor`` None means the system itself (CLI, demo), which may always act.
+    """
+    if actor is not None:
+        _check_may_place_in(actor, organisation)
+    address = normalise_email(email)
+    display_name, locale = _clean_user(display_name, locale)
+    if db.session.scalar(select(User.id).where(User.email == address)) is not None:
+        raise InvalidInput(_("A user with that e-mail address exists already."), field="email")
+    user = User(
+        email=address, display_name=display_name, organisation=organisation, locale=locale
+    )
+    if password:
+        check_password_rules(password, address)
+        user.password_hash = hash_password(password)
+    db.session.add(user)
+    record(actor, "user.create", user, f"{display_name} <{address}>")
+    _commit(_("A user with that e-mail address exists already."), "email")
+    return user
+
+
+def update_user(
+    actor: User,
+    user: User,
+    display_name: str,
+    organisation: Organisation,
+    locale: str,
+    active: bool,
+) -> User:
+    _require(actor.can_edit_user(user))
+    _check_may_place_in(actor, organisation)
+    if user.id == actor.id and not active:
+        raise InvalidInput(_("You cannot deactivate your own account."), field="active")
+    display_name, locale = _clean_user(display_name, locale)
+    changes = apply_changes(
+        user,
+        {
+            "display_name": display_name,
+            "organisation_id": organisation.id,
+            "locale": locale,
+            "active": active,
+        },
+    )
+    if changes:
+        record(actor, "user.update", user, user.email, changes)
+    db.session.commit()
+    return user
+
+
+def update_profile(user: User, display_name: str, locale: str) -> User:
+    """A user's own changes to their name and language."""
+    display_name, locale = _clean_user(display_name, locale)
+    user.display_name = display_name
+    user.locale = locale
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
+        raise InvalidInput(_("The current password is wrong."), field="current_password")
+    check_password_rules(new, user.email)
+    user.password_hash = hash_password(new)
+    db.session.commit()
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+
+def _invite_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="hubbar-invite")
+
+
+def invite_token(actor: User | None, user: User) -> str:
+    """A link token with which the user sets a password. It stops working once used, because
+    it is bound to the password the account had when it was made."""
+    if actor is not None:
+        _require(actor.can_edit_user(user))
+    fingerprint = (user.password_hash or "")[-12:]
+    return _invite_serializer().dumps({"u": user.id, "p": fingerprint})
+
+
+def user_for_invite(token: str) -> User:
+    max_age = current_app.config["HUBBAR_INVITE_MAX_AGE_DAYS"] * 86400
+    invalid = InvalidInput(_("The link is not valid any more. Ask for a new invitation."))
+    try:
+        data = _invite_serializer().loads(token, max_age=max_age)
+    except (SignatureExpired, BadSignature) as exc:
+        raise invalid from exc
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.active or (user.password_hash or "")[-12:] != data.get("p"):
+        raise invalid
+    return user
+
+
+def accept_invite(token: str, password: str) -> User:
+    user = user_for_invite(token)
+    check_password_rules(password, user.email)
+    user.password_hash = hash_password(password)
+    db.session.commit()
+    return user
+
+
+# --- roles ---------------------------------------------------------------------------------
+
+
+def assign_role(
+    actor: User | None,
+    user: User,
+    role: Role,
+    *,
+    hub=None,
+    pilot=None,
+    organisation: Organisation | None = None,
+) -> RoleAssignment:
+    """Give a user a role in its scope. Only system admins grant roles (or the system)."""
+    if actor is not None:
+        _require(actor.is_system_admin)
+    scope = {"hub": hub, "pilot": pilot, "organisation": organisation}
+    needed = {
+        Role.SYSTEM_ADMIN: set(),
+        Role.HUB_MANAGER: {"hub"},
+        Role.ORG_ADMIN: {"organisation"},
+    }
+    given = {k for k, v in scope.items() if v is not None}
+    if role is Role.EVALUATOR:
+        ok = given in ({"hub"}, {"pilot"})
+        message = _("An evaluator is given either a pilot or a hub.")
+    else:
+        ok = given == needed[role]
+        message = {
+            Role.SYSTEM_ADMIN: _("A system administrator has no hub, pilot or organisation."),
+            Role.HUB_MANAGER: _("Choose the hub the manager is responsible for."),
+            Role.ORG_ADMIN: _("Choose the organisation the administrator is responsible for."),
+        }[role]
+    if not ok:
+        raise InvalidInput(message, field="role")
+    duplicate = next(
+        (
+            r
+            for r in user.roles
+            if r.role is role
+            and r.hub_id == (hub.id if hub else None)
+            and r.pilot_id == (pilot.id if pilot else None)
+            and r.organisation_id == (organisation.id if organisation else None)
+        ),
+        None,
+    )
+    if duplicate is not None:
+        raise InvalidInput(_("The user has that role already."), field="role")
+    assignment = RoleAssignment(role=role, hub=hub, pilot=pilot, organisation=organisation)
+    user.roles.append(assignment)
+    record(
+        actor,
+        "role.assign",
+        user,
+        f"{user.email}: {role.value} {assignment.scope_label}".strip(),
+    )
+    _commit(_("The user has that role already."), "role")
+    return assignment
+
+
+def remove_role(actor: User, user: User, assignment_id: int) -> None:
+    _require(actor.is_system_admin)
+    assignment = next((r for r in user.roles if r.id == assignment_id), None)
+    if assignment is None:
+        raise NotFound(_("No such role."))
+    if user.id == actor.id and assignment.role is Role.SYSTEM_ADMIN:
+        raise InvalidInput(_("You cannot remove your own administrator role."))
+    label = f"{user.email}: {assignment.role.value} {assignment.scope_label}".strip()
+    user.roles.remove(assignment)
+    record(actor, "role.remove", user, label)
+    db.session.commit()
+
+
+# --- CSV import ----------------------------------------------------------------------------
+
+
+@dataclass
+class ImportRow:
+    line: int
+    email: str
+    name: str
+    organisation: str
+    created: bool = False
+    reason: str = ""
+
+
+@dataclass
+class ImportReport:
+    rows: list[ImportRow] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def accepted(self) -> list[ImportRow]:
+        return [r for r in self.rows if not r.reason]
+
+    @property
+    def refused(self) -> list[ImportRow]:
+        return [r for r in self.rows if r.reason]
+
+
+HEADER_WORDS = {"email", "e-mail", "e-post", "epost", "mail"}
+
+
+def _decode(data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data.lstrip("\ufeff")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel in Swedish saves "CSV" as Windows-1252 unless told otherwise.
+        return data.decode("cp1252", errors="replace")
+
+
+def import_users(actor: User | None, data: bytes | str, dry_run: bool = False) -> ImportReport:
+    """Create users from CSV lines ``email,name,organisation`` (comma, semicolon or tab).
+
+    Each row is judged on its own: good rows are created (invited, no password), bad rows are
+    refused with the reason. ``dry_run`` checks every row and saves nothing.
+    """
+    if actor is not None:
+        _require(actor.can_manage_any_users)
+    text = _decode(data)
+    if not text.strip():
+        raise InvalidInput(_("The file is empty."), field="file")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    report = ImportReport(dry_run=dry_run)
+    seen: dict[str, int] = {}
+    existing = set(db.session.scalars(select(User.email)))
+    for index, cells in enumerate(reader, start=1):
+        cells = [c.strip() for c in cells]
+        if not any(cells):
+            continue
+        if index == 1 and cells[0].lower() in HEADER_WORDS:
+            continue
+        if len(report.rows) >= MAX_IMPORT_ROWS:
+            raise InvalidInput(
+                _("The file has more than %(n)d rows. Split it up.", n=MAX_IMPORT_ROWS),
+                field="file",
+            )
+        padded = (cells + ["", "", ""])[:3]
+        row = ImportRow(index, *padded)
+        report.rows.append(row)
+        row.reason = _refusal(actor, row, cells, seen, existing)
+        if row.reason:
+            continue
+        seen[row.email] = index
+        if not dry_run:
+            user = User(
+                email=row.email,
+                display_name=row.name,
+                organisation=find_organisation(row.organisation),
+                locale="sv",
+            )
+            db.session.add(user)
+            row.created = True
+    if not dry_run and report.accepted:
+        record(
+            actor,
+            "user.import",
+            None,
+            _("%(created)d users created, %(refused)d rows refused")
+            % {"created": len(report.accepted), "refused": len(report.refused)},
+        )
+        _commit(_("Someone added one of these users at the same time. Try again."))
+    return report
+
+
+def _refusal(actor, row: ImportRow, cells, seen: dict[str, int], existing: set[str]) -> str:
+    """Why a CSV row cannot be imported, or an empty string."""
+    if len(cells) != 3:
+        return _(
+            "The row has %(n)d fields; three are needed: e-mail, name, organisation.",
+            n=len(cells),
+        )
+    try:
+        row.email = normalise_email(row.email)
+    except InvalidInput as exc:
+        return str(exc.message)
+    if row.email in existing:
+        return _("A user with that e-mail address exists already.")
+    if row.email in seen:
+        return _("The same e-mail address is on row %(line)d.", line=seen[row.email])
+    if not row.name:
+        return _("The name is missing.")
+    if len(row.name) > 120:
+        return _("The name may have at most 120 characters.")
+    organisation = find_organisation(row.organisation)
+    if organisation is None:
+        return _("Unknown organisation “%(org)s”.", org=row.organisation)
+    if actor is not None and not organisation.can_manage_users(actor):
+        return _("You may only add users to %(org)s.", org=_admin_org_names(actor))
+    return ""

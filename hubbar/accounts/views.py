@@ -1,0 +1,341 @@
+"""Login, profile, invitations, and the admin pages for organisations, users and roles."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from hubbar.accounts import operations as ops
+from hubbar.accounts.forms import (
+    ChangePasswordForm,
+    ImportUsersForm,
+    LoginForm,
+    OrganisationForm,
+    ProfileForm,
+    RoleForm,
+    SetPasswordForm,
+    UserForm,
+)
+from hubbar.accounts.models import OrganisationKind, Role
+from hubbar.errors import DomainError
+from hubbar.web import form_error, int_arg
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("web.home")
+
+
+# --- login ---------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("web.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = ops.authenticate(form.email.data, form.password.data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            login_user(user, remember=form.remember.data)
+            flash(_("Welcome, %(name)s!", name=user.display_name), "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user, prefix="profile")
+    password_form = ChangePasswordForm(prefix="password")
+    if request.method == "POST" and "profile-display_name" in request.form:
+        if form.validate():
+            try:
+                ops.update_profile(current_user, form.display_name.data, form.locale.data)
+            except DomainError as error:
+                form_error(form, error)
+            else:
+                flash(_("Your profile is saved."), "success")
+                return redirect(url_for("accounts.profile"))
+    elif request.method == "POST" and password_form.validate():
+        try:
+            ops.change_password(
+                current_user, password_form.current_password.data, password_form.password.data
+            )
+        except DomainError as error:
+            form_error(password_form, error)
+        else:
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form, password_form=password_form)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    try:
+        user = ops.user_for_invite(token)
+    except DomainError as error:
+        return render_template("accounts/invitation_invalid.html", message=error.message), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = ops.accept_invite(token, form.password.data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            logout_user()
+            login_user(user)
+            flash(_("Your password is set. Welcome to hubbar!"), "success")
+            return redirect(url_for("web.home"))
+    return render_template("accounts/invitation.html", form=form, invited=user)
+
+
+# --- organisations (system admins) ---------------------------------------------------------
+
+
+def _require_system_admin() -> None:
+    if not current_user.is_system_admin:
+        abort(403)
+
+
+@bp.get("/admin/organisations")
+@login_required
+def organisations():
+    _require_system_admin()
+    return render_template("accounts/organisations.html", organisations=ops.list_organisations())
+
+
+@bp.route("/admin/organisations/new", methods=["GET", "POST"])
+@bp.route("/admin/organisations/<int:org_id>", methods=["GET", "POST"])
+@login_required
+def organisation_form(org_id: int | None = None):
+    _require_system_admin()
+    org = ops.get_organisation(org_id) if org_id else None
+    form = OrganisationForm(obj=org)
+    if request.method == "GET" and org is not None:
+        form.kind.data = org.kind.value
+    if form.validate_on_submit():
+        kind = OrganisationKind(form.kind.data)
+        try:
+            if org is None:
+                org = ops.create_organisation(current_user, form.name.data, form.code.data, kind)
+                flash(_("Organisation %(name)s created.", name=org.name), "success")
+            else:
+                ops.update_organisation(current_user, org, form.name.data, form.code.data, kind)
+                flash(_("Organisation %(name)s saved.", name=org.name), "success")
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            return redirect(url_for("accounts.organisations"))
+    return render_template("accounts/organisation_form.html", form=form, organisation=org)
+
+
+# --- users (system admins, and organisation admins within their organisation) --------------
+
+
+def _require_user_admin() -> None:
+    if not current_user.can_manage_any_users:
+        abort(403)
+
+
+def _organisation_choices() -> list[tuple[int, str]]:
+    return [
+        (o.id, f"{o.name} ({o.code})")
+        for o in ops.list_organisations()
+        if o.can_manage_users(current_user)
+    ]
+
+
+@bp.get("/admin/users")
+@login_required
+def users():
+    _require_user_admin()
+    org_id = int_arg("organisation")
+    q = request.args.get("q", "")[:100]
+    return render_template(
+        "accounts/users.html",
+        users=ops.visible_users(current_user, organisation_id=org_id or None, q=q),
+        organisations=[o for o in ops.list_organisations() if o.can_manage_users(current_user)],
+        selected_organisation=org_id,
+        q=q,
+    )
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@login_required
+def user_new():
+    _require_user_admin()
+    form = UserForm()
+    form.organisation_id.choices = _organisation_choices()
+    if form.validate_on_submit():
+        try:
+            user = ops.create_user(
+                current_user,
+                form.email.data,
+                form.display_name.data,
+                ops.get_organisation(form.organisation_id.data),
+                form.locale.data,
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(
+                _("%(name)s is added. Send the invitation link below.", name=user.display_name),
+                "success",
+            )
+            return redirect(url_for("accounts.user_detail", user_id=user.id, invite=1))
+    return render_template("accounts/user_form.html", form=form, user=None)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def user_detail(user_id: int):
+    _require_user_admin()
+    user = ops.get_user_for(current_user, user_id)
+    form = UserForm(obj=user)
+    form.organisation_id.choices = _organisation_choices()
+    if form.validate_on_submit():
+        try:
+            ops.update_user(
+                current_user,
+                user,
+                form.display_name.data,
+                ops.get_organisation(form.organisation_id.data),
+                form.locale.data,
+                form.active.data,
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("%(name)s is saved.", name=user.display_name), "success")
+            return redirect(url_for("accounts.user_detail", user_id=user.id))
+    return render_template(
+        "accounts/user_form.html",
+        form=form,
+        user=user,
+        role_form=_role_form() if current_user.is_system_admin else None,
+        invite_url=_invite_url(user) if request.args.get("invite") else None,
+    )
+
+
+def _invite_url(user) -> str:
+    return url_for(
+        "accounts.accept_invitation", token=ops.invite_token(current_user, user), _external=True
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/invitation")
+@login_required
+def user_invitation(user_id: int):
+    """A fresh invitation (or password reset) link that an admin passes on to the user."""
+    _require_user_admin()
+    user = ops.get_user_for(current_user, user_id)
+    return render_template(
+        "accounts/user_form.html",
+        form=_bound_user_form(user),
+        user=user,
+        role_form=_role_form() if current_user.is_system_admin else None,
+        invite_url=_invite_url(user),
+    )
+
+
+def _bound_user_form(user) -> UserForm:
+    form = UserForm(obj=user, formdata=None)
+    form.organisation_id.choices = _organisation_choices()
+    return form
+
+
+def _role_form(formdata=None) -> RoleForm:
+    from hubbar.hubs.operations import managed_hubs
+    from hubbar.pilots.operations import visible_pilots
+
+    return RoleForm(
+        formdata=formdata,
+        prefix="role",
+        hubs=managed_hubs(current_user),
+        pilots=visible_pilots(current_user),
+        organisations=ops.list_organisations(),
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/roles")
+@login_required
+def user_role_add(user_id: int):
+    _require_system_admin()
+    user = ops.get_user_for(current_user, user_id)
+    form = _role_form(request.form)
+    if form.validate():
+        from hubbar.extensions import db
+        from hubbar.hubs.models import Hub
+        from hubbar.pilots.models import Pilot
+
+        scope = {
+            "hub": db.session.get(Hub, form.hub_id.data) if form.hub_id.data else None,
+            "pilot": db.session.get(Pilot, form.pilot_id.data) if form.pilot_id.data else None,
+            "organisation": ops.get_organisation(form.organisation_id.data)
+            if form.organisation_id.data
+            else None,
+        }
+        try:
+            ops.assign_role(current_user, user, Role(form.role.data), **scope)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            flash(_("The role is added."), "success")
+            return redirect(url_for("accounts.user_detail", user_id=user.id))
+    return (
+        render_template(
+            "accounts/user_form.html",
+            form=_bound_user_form(user),
+            user=user,
+            role_form=form,
+            invite_url=None,
+        ),
+        422,
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/roles/<int:assignment_id>/delete")
+@login_required
+def user_role_remove(user_id: int, assignment_id: int):
+    _require_system_admin()
+    user = ops.get_user_for(current_user, user_id)
+    try:
+        ops.remove_role(current_user, user, assignment_id)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(str(error.message), "error")
+    else:
+        flash(_("The role is removed."), "success")
+    return redirect(url_for("accounts.user_detail", user_id=user.id))
+
+
+@bp.route("/admin/users/import", methods=["GET", "POST"])
+@login_required
+def users_import():
+    _require_user_admin()
+    form = ImportUsersForm()
+    report = None
+    if form.validate_on_submit():
+        try:
+            report = ops.import_users(current_user, form.file.data.read(), form.dry_run.data)
+        except DomainError as error:
+            form_error(form, error)
+    status = 422 if request.method == "POST" and report is None else 200
+    return render_template("accounts/import.html", form=form, report=report), status

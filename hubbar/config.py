@@ -1,0 +1,43 @@
+"""Configuration: safe development defaults, every value overridable by a HUBBAR_* variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str) -> dict:
+    """Build the Flask config from the environment.
+
+    The SQLite database lives in the instance folder unless HUBBAR_DATABASE_URL names another
+    database (e.g. ``postgresql+psycopg://user@host/db``).
+    """
+    env = os.environ
+    default_db = "sqlite:///" + str(Path(instance_path) / "hubbar.sqlite3")
+    return {
+        "SECRET_KEY": env.get("HUBBAR_SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": env.get("HUBBAR_DATABASE_URL", default_db),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BABEL_DEFAULT_LOCALE": "sv",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+        "HUBBAR_DEFAULT_TIMEZONE": env.get("HUBBAR_DEFAULT_TIMEZONE", "Europe/Stockholm"),
+        "HUBBAR_SCHEDULER_ENABLED": _bool(env.get("HUBBAR_SCHEDULER_ENABLED"), False),
+        "HUBBAR_PASSWORD_HASH": env.get("HUBBAR_PASSWORD_HASH", "scrypt"),
+        "HUBBAR_INVITE_MAX_AGE_DAYS": int(env.get("HUBBAR_INVITE_MAX_AGE_DAYS", "14")),
+        "HUBBAR_BASE_URL": env.get("HUBBAR_BASE_URL", ""),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("HUBBAR_SECURE_COOKIES"), False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    }

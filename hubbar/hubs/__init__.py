@@ -1,0 +1,1 @@
+"""Hubs, desks, opening hours, closures and booking policies."""

@@ -1,0 +1,106 @@
+"""Open days and opening hours of a hub: weekly hours, Swedish holidays and the hub's closures.
+
+Swedish closed days come from the ``holidays`` package (DESIGN.md "Closed days"): public holidays
+and the de-facto ones (Midsommarafton, Julafton, Nyårsafton, …). Days before some holidays close
+at 14.00 (the package's "bank" category) when the hub says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from hubbar.hubs.models import Hub
+
+EARLY_CLOSING = time(14, 0)
+HOLIDAY_LANGUAGES = {"sv": "sv", "en": "en_US"}
+
+
+@lru_cache(maxsize=64)
+def _holidays(years: tuple[int, ...], categories: tuple[str, ...], language: str):
+    return holidays.Sweden(
+        years=years, include_sundays=False, categories=categories, language=language
+    )
+
+
+def closed_holidays(d0: date, d1: date, locale: str = "sv") -> dict[date, str]:
+    """Swedish public and de-facto holidays between d0 and d1, with their names."""
+    years = tuple(range(d0.year, d1.year + 1))
+    found = _holidays(years, ("public", "de_facto"), HOLIDAY_LANGUAGES.get(locale, "sv"))
+    return {day: name for day, name in found.items() if d0 <= day <= d1}
+
+
+def early_closing_days(d0: date, d1: date, locale: str = "sv") -> dict[date, str]:
+    """Days before holidays that close at 14.00, with their names (not the holidays themselves)."""
+    years = tuple(range(d0.year, d1.year + 1))
+    language = HOLIDAY_LANGUAGES.get(locale, "sv")
+    bank = _holidays(years, ("bank",), language)
+    closed = _holidays(years, ("public", "de_facto"), language)
+    return {day: name for day, name in bank.items() if d0 <= day <= d1 and day not in closed}
+
+
+@dataclass(frozen=True)
+class DaySchedule:
+    """One local date at a hub: open from ``opens`` to ``closes``, or closed and why."""
+
+    day: date
+    opens: time | None
+    closes: time | None
+    holiday: str | None = None
+    closure: str | None = None
+    early_closing: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.opens is not None
+
+    @property
+    def iso_week(self) -> int:
+        return self.day.isocalendar().week
+
+    def interval(self, timezone: str) -> tuple[datetime, datetime] | None:
+        """The open interval as aware datetimes in the hub's zone (DST-safe wall-clock times)."""
+        if not self.is_open:
+            return None
+        zone = ZoneInfo(timezone)
+        return (
+            datetime.combine(self.day, self.opens, tzinfo=zone),
+            datetime.combine(self.day, self.closes, tzinfo=zone),
+        )
+
+
+def hub_days(hub: Hub, d0: date, d1: date, locale: str = "sv") -> list[DaySchedule]:
+    """The schedule of every local date from d0 to d1 inclusive."""
+    weekly = {row.weekday: row for row in hub.opening_hours}
+    public = closed_holidays(d0, d1, locale)
+    early = early_closing_days(d0, d1, locale) if hub.close_early_before_holidays else {}
+    days = []
+    day = d0
+    while day <= d1:
+        closure = next((c for c in hub.closures if c.covers(day)), None)
+        hours = weekly.get(day.weekday())
+        holiday = public.get(day)
+        if closure is not None or holiday is not None or hours is None:
+            days.append(
+                DaySchedule(day, None, None, holiday=holiday, closure=closure and closure.reason)
+            )
+        else:
+            closes = hours.closes
+            early_name = early.get(day)
+            if early_name and closes > EARLY_CLOSING > hours.opens:
+                closes = EARLY_CLOSING
+            else:
+                early_name = None
+            days.append(DaySchedule(day, hours.opens, closes, early_closing=early_name))
+        day += timedelta(days=1)
+    return days
+
+
+def week_of(day: date) -> tuple[date, date]:
+    """Monday and Sunday of the ISO week that holds ``day`` (Swedish weeks start on Monday)."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)

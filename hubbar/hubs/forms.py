@@ -1,0 +1,160 @@
+"""Forms of the hubs part."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    FormField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.form import Form
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from hubbar.hubs.models import Equipment
+
+
+class CheckboxList(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+INT_MSG = _l("Enter a whole number.")
+
+
+class HubSettingsForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)])
+    host_organisation_id = SelectField(
+        _l("Host organisation"), coerce=int, validators=[DataRequired(_l("Choose an organisation."))]
+    )
+    address = StringField(
+        _l("Address"), validators=[DataRequired(_l("Enter the address.")), Length(max=200)]
+    )
+    timezone = StringField(
+        _l("Time zone"), default="Europe/Stockholm", validators=[DataRequired(), Length(max=64)]
+    )
+    admitted_organisation_ids = CheckboxList(
+        _l("Organisations whose staff may book"),
+        coerce=int,
+        description=_l("The host organisation's staff may always book."),
+    )
+    slot_minutes = SelectField(
+        _l("Time slots"), coerce=int, choices=[(15, "15 min"), (30, "30 min"), (60, "60 min")]
+    )
+    min_duration_minutes = IntegerField(
+        _l("Shortest booking (minutes)"), default=30, validators=[NumberRange(15, 1440, INT_MSG)]
+    )
+    max_duration_minutes = IntegerField(
+        _l("Longest booking (minutes)"), default=600, validators=[NumberRange(15, 1440, INT_MSG)]
+    )
+    max_days_ahead = IntegerField(
+        _l("Bookable days ahead"), default=30, validators=[NumberRange(1, 365, INT_MSG)]
+    )
+    max_active_bookings = IntegerField(
+        _l("Most future bookings per person"), default=10, validators=[NumberRange(1, 100, INT_MSG)]
+    )
+    checkin_required = BooleanField(_l("Check-in required"), default=True)
+    checkin_grace_minutes = IntegerField(
+        _l("Minutes to check in before the desk is released"),
+        default=30,
+        validators=[NumberRange(0, 240, INT_MSG)],
+    )
+    close_early_before_holidays = BooleanField(
+        _l("Close at 14.00 on days before holidays"), default=False
+    )
+    cost_per_desk_month = DecimalField(
+        _l("Cost per desk and month (SEK)"),
+        places=2,
+        default=0,
+        validators=[NumberRange(0, 10_000_000, _l("Enter an amount of 0 or more."))],
+    )
+    fixed_cost_per_month = DecimalField(
+        _l("Fixed hub cost per month (SEK)"),
+        places=2,
+        default=0,
+        validators=[NumberRange(0, 10_000_000, _l("Enter an amount of 0 or more."))],
+    )
+    active = BooleanField(_l("Active (shown to employees)"), default=True)
+
+
+class HubInformationForm(FlaskForm):
+    description = TextAreaField(_l("About the hub"), validators=[Length(max=4000)])
+    desk_includes = TextAreaField(
+        _l("What a desk includes"),
+        validators=[Length(max=4000)],
+        description=_l("Equipment, wifi, screens, lockers, access card, coffee …"),
+    )
+    service_level = TextAreaField(
+        _l("Service level"),
+        validators=[Length(max=4000)],
+        description=_l("What employees can expect, and who provides it."),
+    )
+    contact_name = StringField(_l("Contact person"), validators=[Length(max=120)])
+    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Length(max=254)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Length(max=40)])
+
+
+class DayHoursForm(Form):
+    """One weekday's opening hours; both times empty means closed."""
+
+    opens = TimeField(_l("Opens"), validators=[Optional()])
+    closes = TimeField(_l("Closes"), validators=[Optional()])
+
+    def validate_closes(self, field):
+        if bool(self.opens.data) != bool(field.data):
+            raise ValidationError(_l("Give both times, or neither for a closed day."))
+        if self.opens.data and field.data and field.data <= self.opens.data:
+            raise ValidationError(_l("Closing time must be after opening time."))
+
+
+class OpeningHoursForm(FlaskForm):
+    day_0 = FormField(DayHoursForm)
+    day_1 = FormField(DayHoursForm)
+    day_2 = FormField(DayHoursForm)
+    day_3 = FormField(DayHoursForm)
+    day_4 = FormField(DayHoursForm)
+    day_5 = FormField(DayHoursForm)
+    day_6 = FormField(DayHoursForm)
+
+    def days(self):
+        return [getattr(self, f"day_{i}") for i in range(7)]
+
+
+class ClosureForm(FlaskForm):
+    start_date = DateField(_l("First day"), validators=[DataRequired(_l("Enter a date."))])
+    end_date = DateField(_l("Last day"), validators=[DataRequired(_l("Enter a date."))])
+    reason = StringField(
+        _l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=200)]
+    )
+
+
+class DeskForm(FlaskForm):
+    label = StringField(
+        _l("Label"), validators=[DataRequired(_l("Enter a label.")), Length(max=40)],
+        description=_l("As written on the desk, for example A1."),
+    )
+    zone = StringField(_l("Zone"), validators=[Length(max=60)])
+    equipment = CheckboxList(_l("Equipment"))
+    active = BooleanField(_l("Active (can be booked)"), default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.equipment.choices = [(e.value, e.label) for e in Equipment]
+
+
+class OutOfServiceForm(FlaskForm):
+    start_date = DateField(_l("From date"), validators=[DataRequired(_l("Enter a date."))])
+    start_time = TimeField(_l("From time"), validators=[DataRequired(_l("Enter a time."))])
+    end_date = DateField(_l("To date"), validators=[DataRequired(_l("Enter a date."))])
+    end_time = TimeField(_l("To time"), validators=[DataRequired(_l("Enter a time."))])
+    reason = StringField(
+        _l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=200)]
+    )

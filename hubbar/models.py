@@ -1,0 +1,13 @@
+"""Imports every model so that the metadata (and Alembic) sees all tables."""
+
+from hubbar.accounts.models import Organisation, RoleAssignment, User  # noqa: F401
+from hubbar.audit.models import AuditEvent  # noqa: F401
+from hubbar.hubs.models import (  # noqa: F401
+    Closure,
+    Desk,
+    DeskEquipment,
+    Hub,
+    OpeningHours,
+    OutOfService,
+)
+from hubbar.pilots.models import Pilot  # noqa: F401

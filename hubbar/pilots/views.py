@@ -1,0 +1,30 @@
+"""Pilot pages for evaluators: the terms of each pilot they evaluate (no names)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from hubbar.pilots import operations as ops
+
+bp = Blueprint("pilots", __name__)
+
+
+@bp.get("/pilots")
+@login_required
+def index():
+    return render_template("pilots/index.html", pilots=ops.visible_pilots(current_user))
+
+
+@bp.get("/pilots/<int:pilot_id>")
+@login_required
+def detail(pilot_id: int):
+    pilot = ops.get_pilot_for(current_user, pilot_id)
+    per_organisation = Counter(p.organisation.name for p in pilot.participants)
+    return render_template(
+        "pilots/detail.html",
+        pilot=pilot,
+        per_organisation=sorted(per_organisation.items()),
+    )

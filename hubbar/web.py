@@ -1,0 +1,220 @@
+"""What every page shares: language choice, date and time formats, error pages, the home page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Flask,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from hubbar.accounts.models import LOCALES
+from hubbar.errors import DomainError, NotAllowed, NotFound
+from hubbar.extensions import login_manager
+
+bp = Blueprint("web", __name__)
+
+
+def select_locale() -> str:
+    """The signed-in user's language, else the one chosen this session, else Swedish."""
+    if not has_request_context():
+        return "sv"
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    chosen = session.get("locale")
+    return chosen if chosen in LOCALES else "sv"
+
+
+# --- formats: ISO dates, 09.00 in Swedish, weeks from Monday with ISO week numbers ----------
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    return value.isoformat()
+
+
+def fmt_time(value: time | datetime | None) -> str:
+    if value is None:
+        return ""
+    separator = "." if str(get_locale()) == "sv" else ":"
+    return f"{value.hour:02d}{separator}{value.minute:02d}"
+
+
+def fmt_datetime(value: datetime | None, timezone: str = "Europe/Stockholm") -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{fmt_date(local)} {fmt_time(local)}"
+
+
+def fmt_weekday(value: date | int, width: str = "wide") -> str:
+    if isinstance(value, int):
+        value = date(2024, 1, 1 + value)  # 2024-01-01 was a Monday
+    name = format_date(value, "EEEE" if width == "wide" else "EEE")
+    return name[:1].upper() + name[1:]
+
+
+def fmt_week(value: date) -> str:
+    return _("week %(n)d", n=value.isocalendar().week)
+
+
+def fmt_money(value: Decimal | float | int | None) -> str:
+    if value is None:
+        return ""
+    text = f"{Decimal(value):,.2f}"
+    if str(get_locale()) == "sv":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+    return f"{text} kr"
+
+
+def local_time(value: datetime, timezone: str) -> datetime:
+    return value.astimezone(ZoneInfo(timezone))
+
+
+# --- errors --------------------------------------------------------------------------------
+
+def _error_page(status: int, message: str | None = None):
+    titles = {
+        400: _("Bad request"),
+        403: _("Access denied"),
+        404: _("Page not found"),
+        405: _("Method not allowed"),
+        413: _("The file is too large"),
+        500: _("Something went wrong"),
+    }
+    explanations = {
+        400: _("The request could not be understood. Go back and try again."),
+        403: _("You do not have permission to see or change this."),
+        404: _("There is nothing at this address. It may have been removed."),
+        405: _("This address does not accept that kind of request."),
+        413: _("The file is larger than 2 MB."),
+        500: _("We have logged the error. Try again in a moment."),
+    }
+    return (
+        render_template(
+            "errors/error.html",
+            status=status,
+            title=titles.get(status, titles[500]),
+            message=message or explanations.get(status, explanations[500]),
+        ),
+        status,
+    )
+
+
+def _handle_http(error: HTTPException):
+    if error.code and error.code < 400:
+        return error
+    return _error_page(error.code or 500)
+
+
+def _handle_domain(error: DomainError):
+    if isinstance(error, NotFound):
+        return _error_page(404, str(error.message))
+    if isinstance(error, NotAllowed):
+        return _error_page(403, str(error.message))
+    return _error_page(400, str(error.message))
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login"))
+    from hubbar.hubs.operations import bookable_hubs, managed_hubs
+    from hubbar.pilots.operations import visible_pilots
+
+    return render_template(
+        "home.html",
+        hubs=bookable_hubs(current_user),
+        managed=managed_hubs(current_user) if current_user.is_hub_manager else [],
+        pilots=visible_pilots(current_user),
+    )
+
+
+@bp.post("/language")
+def set_language():
+    """Switch language for this session (and for the signed-in user's profile)."""
+    locale = request.form.get("locale", "")
+    if locale in LOCALES:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            from hubbar.accounts.operations import update_profile
+
+            update_profile(current_user, current_user.display_name, locale)
+        flash(_("Language changed."), "success")
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("web.home")
+    return redirect(target)
+
+
+def _inject():
+    return {
+        "current_locale": str(get_locale()),
+        "today": date.today(),
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.add_template_filter(fmt_date, "date")
+    app.add_template_filter(fmt_time, "time")
+    app.add_template_filter(fmt_datetime, "datetime")
+    app.add_template_filter(fmt_weekday, "weekday")
+    app.add_template_filter(fmt_week, "week")
+    app.add_template_filter(fmt_money, "money")
+    app.add_template_filter(local_time, "local")
+    app.context_processor(_inject)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(DomainError, _handle_domain)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):  # pragma: no cover - logged and shown as a friendly page
+        app.logger.exception("Unhandled error: %s", error)
+        return _error_page(500)
+
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Log in to see that page.")
+
+    from hubbar.accounts.operations import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def form_error(form, error: DomainError) -> None:
+    """Show a domain error next to its field when the form has it, else as a message."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error.message)]
+    else:
+        flash(str(error.message), "error")
+
+
+def int_arg(name: str, default: int = 0) -> int:
+    """An integer query parameter; anything else counts as the default."""
+    try:
+        return int(request.args.get(name, default))
+    except (TypeError, ValueError):
+        return default
