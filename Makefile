@@ -1,0 +1,43 @@
+# hubbar: `make demo` starts the demo, `make test` runs the whole suite. Both install first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: demo test install translations extract-messages lint clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit("hubbar needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile --statistics -d hubbar/translations 2>&1 | grep -v '^compiling' || true
+
+# Refresh the message catalogue after changing user-facing strings.
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o hubbar/translations/messages.pot --no-location --omit-header --sort-output .
+	$(BIN)/pybabel update -i hubbar/translations/messages.pot -d hubbar/translations --no-fuzzy-matching --omit-header
+
+demo: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask hubbar demo --if-empty
+	@echo "hubbar is running at http://127.0.0.1:$(PORT)  (stop with Ctrl+C)"
+	HUBBAR_SCHEDULER_ENABLED=true $(BIN)/flask run --no-debugger --no-reload --host 127.0.0.1 --port $(PORT)
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check hubbar tests
+	$(BIN)/ruff format --check hubbar tests
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,100 @@
+"""Test set-up: one app per session on SQLite or PostgreSQL, schema built by the migrations.
+
+HUBBAR_TEST_DATABASE_URL selects the database (default: a SQLite file in a temporary folder).
+For PostgreSQL a fresh database is created for the run and dropped afterwards; if PostgreSQL
+cannot be reached, every test errors (in CI that is a failure, never a skip).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from hubbar import create_app
+from hubbar.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionstart(session):
+    """Compile the message catalogues, so the suite also runs outside `make test`."""
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "compile", "-d",
+         str(ROOT / "hubbar" / "translations")],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    configured = os.environ.get("HUBBAR_TEST_DATABASE_URL")
+    if not configured:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'hubbar-test.sqlite3'}"
+        return
+    url = make_url(configured)
+    if url.get_backend_name() != "postgresql":
+        yield configured
+        return
+    name = f"hubbar_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    os.environ["HUBBAR_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "HUBBAR_PASSWORD_HASH": "pbkdf2:sha256:1000",
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    """Each test starts from empty tables (works with real commits, on both databases)."""
+    ctx = app.app_context()
+    ctx.push()
+    yield
+    db.session.rollback()
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+    ctx.pop()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def is_postgres(app) -> bool:
+    return db.engine.dialect.name == "postgresql"
