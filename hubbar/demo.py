@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 
 from hubbar.accounts import operations as accounts
@@ -18,9 +19,21 @@ from hubbar.pilots.operations import create_pilot
 DEMO_PASSWORD = "hubbar-demo"
 
 PARTICIPANT_NAMES = [
-    "Anna Berg", "Johan Lindqvist", "Sara Nyström", "Mikael Holm", "Elin Forsberg",
-    "Ahmed Hassan", "Karin Sjöberg", "Oskar Wallin", "Maja Ekström", "Daniel Åkesson",
-    "Leila Karimi", "Fredrik Blom", "Ida Lundgren", "Peter Jonsson", "Hanna Svedberg",
+    "Anna Berg",
+    "Johan Lindqvist",
+    "Sara Nyström",
+    "Mikael Holm",
+    "Elin Forsberg",
+    "Ahmed Hassan",
+    "Karin Sjöberg",
+    "Oskar Wallin",
+    "Maja Ekström",
+    "Daniel Åkesson",
+    "Leila Karimi",
+    "Fredrik Blom",
+    "Ida Lundgren",
+    "Peter Jonsson",
+    "Hanna Svedberg",
 ]
 
 
@@ -34,6 +47,11 @@ DEMO_LOGINS = [
     ("anna.berg@kuf.example.org", "employee at KuF, pilot participant"),
     ("deltagare02@kuf.example.org … deltagare15@…", "the other 14 participants"),
 ]
+
+
+def last_friday_before(day: date) -> date:
+    """The Friday before ``day`` (a week earlier when ``day`` is itself a Friday)."""
+    return day - timedelta(days=(day.weekday() - 4) % 7 or 7)
 
 
 def is_empty() -> bool:
@@ -181,14 +199,16 @@ def load_demo(today: date | None = None) -> None:
         _user(email, name, ssa)
     db.session.commit()
 
-    monday = today - timedelta(days=today.weekday())
+    # The pilot: two months ending on the last Friday before the demo is created.
+    pilot_end = last_friday_before(today)
     pilot = create_pilot(
         None,
         "Touch down Kungsklippan",
         host_organisation=ssa,
         hubs=[kungsklippan],
         guest_organisations=[kuf],
-        start_date=monday - timedelta(weeks=8),
+        start_date=pilot_end - relativedelta(months=2) + timedelta(days=1),
+        end_date=pilot_end,
         participants=participants,
     )
 
@@ -199,4 +219,3 @@ def load_demo(today: date | None = None) -> None:
     accounts.assign_role(None, evaluator, Role.EVALUATOR, pilot=pilot)
     accounts.assign_role(None, org_admin, Role.ORG_ADMIN, organisation=kuf)
     db.session.commit()
-

@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Flask
 
+from hubbar.db import utcnow
 from hubbar.extensions import scheduler
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,6 @@ def start(app: Flask) -> None:
         args=[app],
         id="advance_pilot_statuses",
         replace_existing=True,
-        next_run_time=None,
+        next_run_time=utcnow(),  # also once at start-up, so statuses are right at once
     )
     scheduler.start()
-    # Run once at start-up too, so a pilot's status is right from the first page.
-    scheduler.modify_job("advance_pilot_statuses", next_run_time=_now())
-
-
-def _now():
-    from hubbar.db import utcnow
-
-    return utcnow()

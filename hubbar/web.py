@@ -90,6 +90,7 @@ def local_time(value: datetime, timezone: str) -> datetime:
 
 # --- errors --------------------------------------------------------------------------------
 
+
 def _error_page(status: int, message: str | None = None):
     titles = {
         400: _("Bad request"),

@@ -15,7 +15,6 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hubbar.accounts.models import (
@@ -30,6 +29,7 @@ from hubbar.audit.operations import apply_changes, record
 from hubbar.db import utcnow
 from hubbar.errors import InvalidInput, NotAllowed, NotFound
 from hubbar.extensions import db
+from hubbar.operations import commit_or_refuse, require
 
 MIN_PASSWORD_LENGTH = 12
 MAX_IMPORT_ROWS = 5000
@@ -59,20 +59,6 @@ def check_password_rules(password: str, email: str) -> None:
         )
     if password.strip().lower() == email.lower():
         raise InvalidInput(_("The password must not be your e-mail address."), field="password")
-
-
-def _commit(unique_message: str, field_name: str | None = None) -> None:
-    """Commit; a unique-constraint race becomes the same message the pre-check gives."""
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise InvalidInput(unique_message, field=field_name) from exc
-
-
-def _require(condition: bool) -> None:
-    if not condition:
-        raise NotAllowed(_("You do not have permission to do that."))
 
 
 # --- login ---------------------------------------------------------------------------------
@@ -142,26 +128,26 @@ def create_organisation(
 ) -> Organisation:
     """Create an organisation; ``actor`` None means the system itself (CLI)."""
     if actor is not None:
-        _require(actor.is_system_admin)
+        require(actor.is_system_admin)
     name, code = _clean_organisation(name, code)
     _check_organisation_unique(name, code)
     org = Organisation(name=name, code=code, kind=kind)
     db.session.add(org)
     record(actor, "organisation.create", org, f"{name} ({code})")
-    _commit(_("An organisation with that name or code exists already."))
+    commit_or_refuse(_("An organisation with that name or code exists already."))
     return org
 
 
 def update_organisation(
     actor: User, org: Organisation, name: str, code: str, kind: OrganisationKind
 ) -> Organisation:
-    _require(actor.is_system_admin)
+    require(actor.is_system_admin)
     name, code = _clean_organisation(name, code)
     _check_organisation_unique(name, code, exclude_id=org.id)
     changes = apply_changes(org, {"name": name, "code": code, "kind": kind})
     if changes:
         record(actor, "organisation.update", org, f"{name} ({code})", changes)
-    _commit(_("An organisation with that name or code exists already."))
+    commit_or_refuse(_("An organisation with that name or code exists already."))
     return org
 
 
@@ -183,7 +169,7 @@ def find_organisation(key: str) -> Organisation | None:
 def visible_users(actor: User, organisation_id: int | None = None, q: str = "") -> list[User]:
     """The users the actor may manage: all for system admins, their organisations' for
     organisation admins."""
-    _require(actor.can_manage_any_users)
+    require(actor.can_manage_any_users)
     query = select(User).order_by(User.display_name)
     if not actor.is_system_admin:
         query = query.where(User.organisation_id.in_(actor.admin_organisation_ids))
@@ -191,9 +177,7 @@ def visible_users(actor: User, organisation_id: int | None = None, q: str = "") 
         query = query.where(User.organisation_id == organisation_id)
     if q:
         pattern = f"%{q.strip().lower()}%"
-        query = query.where(
-            func.lower(User.display_name).like(pattern) | User.email.like(pattern)
-        )
+        query = query.where(func.lower(User.display_name).like(pattern) | User.email.like(pattern))
     return list(db.session.scalars(query))
 
 
@@ -201,7 +185,7 @@ def get_user_for(actor: User, user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(_("No such user."))
-    _require(actor.can_edit_user(user))
+    require(actor.can_edit_user(user))
     return user
 
 
@@ -246,15 +230,13 @@ def create_user(
     display_name, locale = _clean_user(display_name, locale)
     if db.session.scalar(select(User.id).where(User.email == address)) is not None:
         raise InvalidInput(_("A user with that e-mail address exists already."), field="email")
-    user = User(
-        email=address, display_name=display_name, organisation=organisation, locale=locale
-    )
+    user = User(email=address, display_name=display_name, organisation=organisation, locale=locale)
     if password:
         check_password_rules(password, address)
         user.password_hash = hash_password(password)
     db.session.add(user)
     record(actor, "user.create", user, f"{display_name} <{address}>")
-    _commit(_("A user with that e-mail address exists already."), "email")
+    commit_or_refuse(_("A user with that e-mail address exists already."), "email")
     return user
 
 
@@ -266,7 +248,7 @@ def update_user(
     locale: str,
     active: bool,
 ) -> User:
-    _require(actor.can_edit_user(user))
+    require(actor.can_edit_user(user))
     _check_may_place_in(actor, organisation)
     if user.id == actor.id and not active:
         raise InvalidInput(_("You cannot deactivate your own account."), field="active")
@@ -314,7 +296,7 @@ def invite_token(actor: User | None, user: User) -> str:
     """A link token with which the user sets a password. It stops working once used, because
     it is bound to the password the account had when it was made."""
     if actor is not None:
-        _require(actor.can_edit_user(user))
+        require(actor.can_edit_user(user))
     fingerprint = (user.password_hash or "")[-12:]
     return _invite_serializer().dumps({"u": user.id, "p": fingerprint})
 
@@ -354,7 +336,7 @@ def assign_role(
 ) -> RoleAssignment:
     """Give a user a role in its scope. Only system admins grant roles (or the system)."""
     if actor is not None:
-        _require(actor.is_system_admin)
+        require(actor.is_system_admin)
     scope = {"hub": hub, "pilot": pilot, "organisation": organisation}
     needed = {
         Role.SYSTEM_ADMIN: set(),
@@ -395,12 +377,12 @@ def assign_role(
         user,
         f"{user.email}: {role.value} {assignment.scope_label}".strip(),
     )
-    _commit(_("The user has that role already."), "role")
+    commit_or_refuse(_("The user has that role already."), "role")
     return assignment
 
 
 def remove_role(actor: User, user: User, assignment_id: int) -> None:
-    _require(actor.is_system_admin)
+    require(actor.is_system_admin)
     assignment = next((r for r in user.roles if r.id == assignment_id), None)
     if assignment is None:
         raise NotFound(_("No such role."))
@@ -459,7 +441,7 @@ def import_users(actor: User | None, data: bytes | str, dry_run: bool = False) -
     refused with the reason. ``dry_run`` checks every row and saves nothing.
     """
     if actor is not None:
-        _require(actor.can_manage_any_users)
+        require(actor.can_manage_any_users)
     text = _decode(data)
     if not text.strip():
         raise InvalidInput(_("The file is empty."), field="file")
@@ -507,7 +489,7 @@ def import_users(actor: User | None, data: bytes | str, dry_run: bool = False) -
             _("%(created)d users created, %(refused)d rows refused")
             % {"created": len(report.accepted), "refused": len(report.refused)},
         )
-        _commit(_("Someone added one of these users at the same time. Try again."))
+        commit_or_refuse(_("Someone added one of these users at the same time. Try again."))
     return report
 
 

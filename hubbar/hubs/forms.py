@@ -33,7 +33,9 @@ INT_MSG = _l("Enter a whole number.")
 class HubSettingsForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=120)])
     host_organisation_id = SelectField(
-        _l("Host organisation"), coerce=int, validators=[DataRequired(_l("Choose an organisation."))]
+        _l("Host organisation"),
+        coerce=int,
+        validators=[DataRequired(_l("Choose an organisation."))],
     )
     address = StringField(
         _l("Address"), validators=[DataRequired(_l("Enter the address.")), Length(max=200)]
@@ -138,7 +140,8 @@ class ClosureForm(FlaskForm):
 
 class DeskForm(FlaskForm):
     label = StringField(
-        _l("Label"), validators=[DataRequired(_l("Enter a label.")), Length(max=40)],
+        _l("Label"),
+        validators=[DataRequired(_l("Enter a label.")), Length(max=40)],
         description=_l("As written on the desk, for example A1."),
     )
     zone = StringField(_l("Zone"), validators=[Length(max=60)])

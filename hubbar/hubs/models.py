@@ -13,7 +13,6 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
-    Integer,
     Numeric,
     SmallInteger,
     String,
@@ -32,9 +31,7 @@ hub_admissions = Table(
     "hub_admissions",
     db.metadata,
     Column("hub_id", ForeignKey("hubs.id", ondelete="CASCADE"), primary_key=True),
-    Column(
-        "organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
@@ -208,9 +205,7 @@ class Desk(db.Model):
         return sorted((row.tag for row in self.equipment_rows), key=order.index)
 
     def out_of_service_at(self, moment: datetime) -> OutOfService | None:
-        return next(
-            (p for p in self.out_of_service if p.starts_at <= moment < p.ends_at), None
-        )
+        return next((p for p in self.out_of_service if p.starts_at <= moment < p.ends_at), None)
 
     def __repr__(self) -> str:
         return f"<Desk {self.label}>"

@@ -13,11 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from hubbar.accounts.models import Organisation, User
 from hubbar.audit.operations import apply_changes, record
-from hubbar.errors import InvalidInput, NotAllowed, NotFound
+from hubbar.errors import InvalidInput, NotFound
 from hubbar.extensions import db
 from hubbar.hubs.models import (
     Closure,
@@ -28,21 +27,9 @@ from hubbar.hubs.models import (
     OpeningHours,
     OutOfService,
 )
+from hubbar.operations import commit_or_refuse, require
 
 SLOT_CHOICES = (15, 30, 60)
-
-
-def _require(condition: bool) -> None:
-    if not condition:
-        raise NotAllowed(_("You do not have permission to do that."))
-
-
-def _commit(message: str, field_name: str | None = None) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise InvalidInput(message, field=field_name) from exc
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -176,31 +163,33 @@ def _set_admissions(hub: Hub, organisations: list[Organisation] | None) -> dict:
     return {"admitted_organisations": [before, after]} if before != after else {}
 
 
-def create_hub(actor: User | None, settings: HubSettings, info: HubInformation | None = None) -> Hub:
+def create_hub(
+    actor: User | None, settings: HubSettings, info: HubInformation | None = None
+) -> Hub:
     if actor is not None:
-        _require(actor.is_system_admin)
+        require(actor.is_system_admin)
     _check_settings(settings)
     hub = Hub(**_settings_values(settings), **vars(info or HubInformation()))
     db.session.add(hub)
     _set_admissions(hub, settings.admitted_organisations)
     record(actor, "hub.create", hub, hub.name)
-    _commit(_("A hub with that name exists already."), "name")
+    commit_or_refuse(_("A hub with that name exists already."), "name")
     return hub
 
 
 def update_hub_settings(actor: User, hub: Hub, settings: HubSettings) -> Hub:
-    _require(actor.is_system_admin)
+    require(actor.is_system_admin)
     _check_settings(settings, exclude_id=hub.id)
     changes = apply_changes(hub, _settings_values(settings))
     changes |= _set_admissions(hub, settings.admitted_organisations)
     if changes:
         record(actor, "hub.update", hub, hub.name, changes)
-    _commit(_("A hub with that name exists already."), "name")
+    commit_or_refuse(_("A hub with that name exists already."), "name")
     return hub
 
 
 def update_hub_information(actor: User, hub: Hub, info: HubInformation) -> Hub:
-    _require(hub.can_manage(actor))
+    require(hub.can_manage(actor))
     values = {k: (v or "").strip() for k, v in vars(info).items()}
     if values["contact_email"] and "@" not in values["contact_email"]:
         raise InvalidInput(_("Enter a valid e-mail address."), field="contact_email")
@@ -220,7 +209,7 @@ def set_opening_hours(
     """Replace the weekly hours: for each weekday (0 = Monday) an (opens, closes) pair, or None
     for closed."""
     if actor is not None:
-        _require(hub.can_manage(actor))
+        require(hub.can_manage(actor))
     for weekday, hours in week.items():
         if not 0 <= weekday <= 6:
             raise InvalidInput(_("Unknown weekday."))
@@ -228,8 +217,10 @@ def set_opening_hours(
             raise InvalidInput(
                 _("Closing time must be after opening time."), field=f"day_{weekday}"
             )
-    before = {r.weekday: [r.opens.isoformat("minutes"), r.closes.isoformat("minutes")]
-              for r in hub.opening_hours}
+    before = {
+        r.weekday: [r.opens.isoformat("minutes"), r.closes.isoformat("minutes")]
+        for r in hub.opening_hours
+    }
     current = {r.weekday: r for r in hub.opening_hours}
     for weekday in range(7):
         hours = week.get(weekday)
@@ -240,8 +231,11 @@ def set_opening_hours(
             hub.opening_hours.append(OpeningHours(weekday=weekday, opens=hours[0], closes=hours[1]))
         elif hours is not None:
             row.opens, row.closes = hours
-    after = {d: [h[0].isoformat("minutes"), h[1].isoformat("minutes")]
-             for d, h in week.items() if h is not None}
+    after = {
+        d: [h[0].isoformat("minutes"), h[1].isoformat("minutes")]
+        for d, h in week.items()
+        if h is not None
+    }
     if before != after:
         record(actor, "hub.opening_hours", hub, hub.name, {"opening_hours": [before, after]})
     db.session.commit()
@@ -250,7 +244,7 @@ def set_opening_hours(
 
 def add_closure(actor: User | None, hub: Hub, start: date, end: date, reason: str) -> Closure:
     if actor is not None:
-        _require(hub.can_manage(actor))
+        require(hub.can_manage(actor))
     reason = (reason or "").strip()
     if end < start:
         raise InvalidInput(_("The last day cannot be before the first day."), field="end_date")
@@ -266,7 +260,7 @@ def add_closure(actor: User | None, hub: Hub, start: date, end: date, reason: st
 
 
 def delete_closure(actor: User, hub: Hub, closure_id: int) -> None:
-    _require(hub.can_manage(actor))
+    require(hub.can_manage(actor))
     closure = next((c for c in hub.closures if c.id == closure_id), None)
     if closure is None:
         raise NotFound(_("No such closure."))
@@ -291,9 +285,7 @@ def _clean_desk(hub: Hub, label: str, zone: str, exclude_id: int | None = None) 
         raise InvalidInput(_("The label may have at most 40 characters."), field="label")
     if len(zone) > 60:
         raise InvalidInput(_("The zone may have at most 60 characters."), field="zone")
-    clash = any(
-        d.label.lower() == label.lower() and d.id != exclude_id for d in hub.desks
-    )
+    clash = any(d.label.lower() == label.lower() and d.id != exclude_id for d in hub.desks)
     if clash:
         raise InvalidInput(_("The hub has a desk with that label already."), field="label")
     return label, zone
@@ -308,13 +300,13 @@ def create_desk(
     active: bool = True,
 ) -> Desk:
     if actor is not None:
-        _require(hub.can_manage(actor))
+        require(hub.can_manage(actor))
     label, zone = _clean_desk(hub, label, zone)
     desk = Desk(label=label, zone=zone, active=active)
     desk.equipment_rows = [DeskEquipment(tag=tag) for tag in dict.fromkeys(equipment or [])]
     hub.desks.append(desk)
     record(actor, "desk.create", desk, f"{hub.name}: {label}")
-    _commit(_("The hub has a desk with that label already."), "label")
+    commit_or_refuse(_("The hub has a desk with that label already."), "label")
     return desk
 
 
@@ -326,7 +318,7 @@ def update_desk(
     equipment: list[Equipment],
     active: bool,
 ) -> Desk:
-    _require(desk.hub.can_manage(actor))
+    require(desk.hub.can_manage(actor))
     label, zone = _clean_desk(desk.hub, label, zone, exclude_id=desk.id)
     changes = apply_changes(desk, {"label": label, "zone": zone, "active": active})
     before = [t.value for t in desk.equipment]
@@ -336,7 +328,7 @@ def update_desk(
         changes["equipment"] = [before, [t.value for t in wanted]]
     if changes:
         record(actor, "desk.update", desk, f"{desk.hub.name}: {label}", changes)
-    _commit(_("The hub has a desk with that label already."), "label")
+    commit_or_refuse(_("The hub has a desk with that label already."), "label")
     return desk
 
 
@@ -345,7 +337,7 @@ def add_out_of_service(
 ) -> OutOfService:
     """Take a desk out of service from ``starts`` to ``ends`` (aware datetimes)."""
     if actor is not None:
-        _require(desk.hub.can_manage(actor))
+        require(desk.hub.can_manage(actor))
     reason = (reason or "").strip()
     if starts.tzinfo is None or ends.tzinfo is None:
         raise InvalidInput(_("Give a time with a time zone."))
@@ -373,7 +365,7 @@ def add_out_of_service(
 
 
 def delete_out_of_service(actor: User, desk: Desk, period_id: int) -> None:
-    _require(desk.hub.can_manage(actor))
+    require(desk.hub.can_manage(actor))
     period = next((p for p in desk.out_of_service if p.id == period_id), None)
     if period is None:
         raise NotFound(_("No such out-of-service period."))

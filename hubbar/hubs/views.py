@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hubbar.accounts.operations import get_organisation, list_organisations
@@ -144,8 +144,7 @@ def opening_hours(hub_id: int):
     if request.method == "GET":
         current = {row.weekday: row for row in hub.opening_hours}
         data = {
-            f"day_{i}": {"opens": current[i].opens, "closes": current[i].closes}
-            for i in current
+            f"day_{i}": {"opens": current[i].opens, "closes": current[i].closes} for i in current
         }
         form = OpeningHoursForm(data=data)
     else:
@@ -212,7 +211,11 @@ def desk_form(hub_id: int, desk_id: int | None = None):
                 flash(_("Desk %(label)s is added.", label=desk.label), "success")
             else:
                 ops.update_desk(
-                    current_user, desk, form.label.data, form.zone.data, equipment,
+                    current_user,
+                    desk,
+                    form.label.data,
+                    form.zone.data,
+                    equipment,
                     form.active.data,
                 )
                 flash(_("Desk %(label)s is saved.", label=desk.label), "success")
@@ -223,9 +226,7 @@ def desk_form(hub_id: int, desk_id: int | None = None):
     status = 422 if request.method == "POST" else 200
     oos_form = OutOfServiceForm(prefix="oos", formdata=None) if desk else None
     return (
-        render_template(
-            "hubs/desk_form.html", hub=hub, desk=desk, form=form, oos_form=oos_form
-        ),
+        render_template("hubs/desk_form.html", hub=hub, desk=desk, form=form, oos_form=oos_form),
         status,
     )
 
@@ -245,12 +246,16 @@ def out_of_service_add(hub_id: int, desk_id: int):
         except DomainError as error:
             form_error(form, error)
         else:
-            flash(_("Desk %(label)s is out of service for that period.", label=desk.label),
-                  "success")
+            flash(
+                _("Desk %(label)s is out of service for that period.", label=desk.label), "success"
+            )
             return redirect(url_for("hubs.desk_form", hub_id=hub.id, desk_id=desk.id))
     return (
         render_template(
-            "hubs/desk_form.html", hub=hub, desk=desk, form=DeskForm(obj=desk, formdata=None),
+            "hubs/desk_form.html",
+            hub=hub,
+            desk=desk,
+            form=DeskForm(obj=desk, formdata=None),
             oos_form=form,
         ),
         422,
@@ -313,8 +318,10 @@ def settings(hub_id: int | None = None):
         try:
             if hub is None:
                 hub = ops.create_hub(current_user, settings)
-                flash(_("Hub %(name)s is created. Now add desks and opening hours.",
-                        name=hub.name), "success")
+                flash(
+                    _("Hub %(name)s is created. Now add desks and opening hours.", name=hub.name),
+                    "success",
+                )
                 return redirect(url_for("hubs.manage", hub_id=hub.id))
             ops.update_hub_settings(current_user, hub, settings)
         except DomainError as error:

@@ -25,9 +25,7 @@ pilot_guest_organisations = Table(
     "pilot_guest_organisations",
     db.metadata,
     Column("pilot_id", ForeignKey("pilots.id", ondelete="CASCADE"), primary_key=True),
-    Column(
-        "organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
 )
 
 pilot_participants = Table(

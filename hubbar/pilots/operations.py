@@ -12,6 +12,7 @@ from hubbar.accounts.models import Organisation, User
 from hubbar.audit.operations import apply_changes, record
 from hubbar.errors import InvalidInput, NotAllowed, NotFound
 from hubbar.extensions import db
+from hubbar.operations import require
 from hubbar.hubs.models import Hub
 from hubbar.pilots.models import ChargingModel, Pilot, PilotStatus
 
@@ -32,8 +33,8 @@ def create_pilot(
     participants: list[User] | None = None,
     charging_model: ChargingModel = ChargingModel.NONE,
 ) -> Pilot:
-    if actor is not None and not actor.is_system_admin:
-        raise NotAllowed(_("You do not have permission to do that."))
+    if actor is not None:
+        require(actor.is_system_admin)
     name = (name or "").strip()
     if not name:
         raise InvalidInput(_("Enter a name."), field="name")
