@@ -12,8 +12,8 @@ from hubbar.accounts.models import Organisation, User
 from hubbar.audit.operations import apply_changes, record
 from hubbar.errors import InvalidInput, NotAllowed, NotFound
 from hubbar.extensions import db
-from hubbar.operations import require
 from hubbar.hubs.models import Hub
+from hubbar.operations import require
 from hubbar.pilots.models import ChargingModel, Pilot, PilotStatus
 
 
