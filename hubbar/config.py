@@ -32,7 +32,8 @@ def load_config(instance_path: str) -> dict:
         "HUBBAR_SCHEDULER_ENABLED": _bool(env.get("HUBBAR_SCHEDULER_ENABLED"), False),
         "HUBBAR_PASSWORD_HASH": env.get("HUBBAR_PASSWORD_HASH", "scrypt"),
         "HUBBAR_INVITE_MAX_AGE_DAYS": int(env.get("HUBBAR_INVITE_MAX_AGE_DAYS", "14")),
-        "HUBBAR_BASE_URL": env.get("HUBBAR_BASE_URL", ""),
+        # Per-organisation cells with fewer distinct people are shown as "< k" to evaluators.
+        "HUBBAR_SMALL_GROUP_K": int(env.get("HUBBAR_SMALL_GROUP_K", "3")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("HUBBAR_SECURE_COOKIES"), False),

@@ -6,7 +6,16 @@ from dataclasses import fields
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -282,6 +291,8 @@ def _settings_form(hub: Hub | None) -> HubSettingsForm:
     form.admitted_organisation_ids.choices = [(o.id, o.name) for o in organisations]
     if request.method == "GET" and hub is not None:
         form.admitted_organisation_ids.data = [o.id for o in hub.admitted_organisations]
+    elif request.method == "GET":
+        form.timezone.data = current_app.config["HUBBAR_DEFAULT_TIMEZONE"]
     return form
 
 

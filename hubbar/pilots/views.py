@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 
 from hubbar.pilots import operations as ops
@@ -27,4 +27,5 @@ def detail(pilot_id: int):
         "pilots/detail.html",
         pilot=pilot,
         per_organisation=sorted(per_organisation.items()),
+        k=current_app.config["HUBBAR_SMALL_GROUP_K"],
     )
