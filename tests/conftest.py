@@ -13,7 +13,10 @@ import sys
 import uuid
 from pathlib import Path
 
+import flask_babel
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -55,6 +58,23 @@ def database_url(tmp_path_factory):
         admin.dispose()
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose every request starts with a fresh ``g`` and locale, as in production.
+
+    The tests keep one app context open (for the factories and the database session) and Flask
+    reuses it for requests; without this, the logged-in user (Flask-Login keeps it in ``g``) and
+    the chosen language (Flask-Babel caches it on the context) would leak from one request to the
+    next.
+    """
+
+    def open(self, *args, **kwargs):
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            ctx.g = self.application.app_ctx_globals_class()
+            flask_babel.refresh()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     os.environ["HUBBAR_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
@@ -67,6 +87,7 @@ def app(database_url, tmp_path_factory):
             "SECRET_KEY": "test-secret",
         }
     )
+    app.test_client_class = FreshRequestClient
     with app.app_context():
         from flask_migrate import upgrade
 

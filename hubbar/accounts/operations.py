@@ -486,8 +486,8 @@ def import_users(actor: User | None, data: bytes | str, dry_run: bool = False) -
             actor,
             "user.import",
             None,
-            _("%(created)d users created, %(refused)d rows refused")
-            % {"created": len(report.accepted), "refused": len(report.refused)},
+            # Audit summaries are stored language-neutral, not in the admin's UI language.
+            f"{len(report.accepted)} created, {len(report.refused)} refused",
         )
         commit_or_refuse(_("Someone added one of these users at the same time. Try again."))
     return report
