@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -15,11 +19,31 @@ def require(condition: bool) -> None:
         raise NotAllowed(_("You do not have permission to do that."))
 
 
-def commit_or_refuse(message: str, field: str | None = None) -> None:
-    """Commit; when the database refuses (a unique constraint lost a race with another request),
-    roll back and report the same message the pre-check gives."""
+@contextmanager
+def commit_or_refuse(message: str, field: str | None = None) -> Iterator[None]:
+    """Run the block's changes and commit them. When the database refuses (a unique constraint
+    lost a race with another request, at a flush inside the block or at the commit), roll back
+    and report the same message the pre-check gives."""
     try:
+        yield
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
         raise InvalidInput(message, field=field) from exc
+
+
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
+
+
+def check_calendar_date(day: date, field: str) -> None:
+    """Refuse dates outside the years a booking system can mean (typos such as year 0202)."""
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise InvalidInput(
+            _(
+                "Choose a date between %(first)s and %(last)s.",
+                first=EARLIEST_DATE.isoformat(),
+                last=LATEST_DATE.isoformat(),
+            ),
+            field=field,
+        )

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import (
     Blueprint,
     Flask,
+    abort,
     flash,
     has_request_context,
     redirect,
@@ -21,12 +22,25 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from hubbar.accounts.models import LOCALES
 from hubbar.errors import DomainError, NotAllowed, NotFound
 from hubbar.extensions import login_manager
 
 bp = Blueprint("web", __name__)
+
+# Ids are 32-bit integers on PostgreSQL. A larger number cannot name anything, and SQLite's driver
+# fails on numbers beyond 64 bits instead of finding nothing.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in addresses: a number too large to be an id matches no page (a 404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def select_locale() -> str:
@@ -125,6 +139,14 @@ def _handle_http(error: HTTPException):
     return _error_page(error.code or 500)
 
 
+def _refuse_nul() -> None:
+    """A NUL character is nothing anyone types, and PostgreSQL cannot store or compare it: refuse
+    the request (400) rather than fail in the database."""
+    for key, values in (*request.args.lists(), *request.form.lists()):
+        if "\x00" in key or any("\x00" in value for value in values):
+            abort(400)
+
+
 def _handle_domain(error: DomainError):
     if isinstance(error, NotFound):
         return _error_page(404, str(error.message))
@@ -176,6 +198,8 @@ def _inject():
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any blueprint's routes are added
+    app.before_request(_refuse_nul)
     app.register_blueprint(bp)
     app.add_template_filter(fmt_date, "date")
     app.add_template_filter(fmt_time, "time")
@@ -191,6 +215,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error):  # pragma: no cover - logged and shown as a friendly page
         app.logger.exception("Unhandled error: %s", error)
+        from hubbar.extensions import db
+
+        db.session.rollback()  # the error page must not reuse a failed transaction
         return _error_page(500)
 
     login_manager.login_view = "accounts.login"
@@ -214,8 +241,10 @@ def form_error(form, error: DomainError) -> None:
 
 
 def int_arg(name: str, default: int = 0) -> int:
-    """An integer query parameter; anything else counts as the default."""
+    """An integer query parameter; anything else, or a number beyond any id, counts as the
+    default."""
     try:
-        return int(request.args.get(name, default))
+        value = int(request.args.get(name, default))
     except (TypeError, ValueError):
         return default
+    return value if -MAX_ID <= value <= MAX_ID else default

@@ -29,8 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def pytest_sessionstart(session):
     """Compile the message catalogues, so the suite also runs outside `make test`."""
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "compile", "-d",
-         str(ROOT / "hubbar" / "translations")],
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "compile",
+            "-d",
+            str(ROOT / "hubbar" / "translations"),
+        ],
         check=True,
         capture_output=True,
     )

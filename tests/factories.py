@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from datetime import time
+from datetime import date, datetime, time
 
 from hubbar.accounts.models import Organisation, OrganisationKind, Role, RoleAssignment, User
 from hubbar.accounts.operations import hash_password
 from hubbar.extensions import db
-from hubbar.hubs.models import Desk, DeskEquipment, Hub, OpeningHours
+from hubbar.hubs.models import Closure, Desk, DeskEquipment, Hub, OpeningHours, OutOfService
+from hubbar.pilots.models import Pilot
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -48,6 +49,21 @@ def make_admin(**overrides) -> User:
     return make_user(roles=[Role.SYSTEM_ADMIN], **overrides)
 
 
+def make_hub_manager(hub: Hub, **overrides) -> User:
+    """A hub manager of ``hub`` (an employee of the host organisation unless told otherwise)."""
+    overrides.setdefault("organisation", hub.host_organisation)
+    return make_user(roles=[(Role.HUB_MANAGER, {"hub": hub})], **overrides)
+
+
+def make_org_admin(organisation: Organisation, **overrides) -> User:
+    """An organisation admin of ``organisation``, employed there."""
+    return make_user(
+        organisation=organisation,
+        roles=[(Role.ORG_ADMIN, {"organisation": organisation})],
+        **overrides,
+    )
+
+
 def make_hub(host: Organisation | None = None, desks: int = 0, **overrides) -> Hub:
     """A hub open Monday to Friday 08.00–17.00, with ``desks`` desks."""
     n = next(_seq)
@@ -75,6 +91,43 @@ def make_desk(hub: Hub, equipment=(), **overrides) -> Desk:
     hub.desks.append(desk)
     db.session.commit()
     return desk
+
+
+def make_closure(hub: Hub, start: date, end: date | None = None, reason="Personaldag") -> Closure:
+    closure = Closure(start_date=start, end_date=end or start, reason=reason)
+    hub.closures.append(closure)
+    db.session.commit()
+    return closure
+
+
+def make_out_of_service(
+    desk: Desk, starts: datetime, ends: datetime, reason: str = "Trasig stol"
+) -> OutOfService:
+    period = OutOfService(starts_at=starts, ends_at=ends, reason=reason)
+    desk.out_of_service.append(period)
+    db.session.commit()
+    return period
+
+
+def make_pilot(hubs: list[Hub] | None = None, **overrides) -> Pilot:
+    """A pilot at ``hubs`` (one new hub unless given), 2026-09-01 to 2026-10-31."""
+    n = next(_seq)
+    hubs = hubs or [make_hub()]
+    values = {
+        "name": f"Pilot {n}",
+        "host_organisation": hubs[0].host_organisation,
+        "start_date": date(2026, 9, 1),
+        "end_date": date(2026, 10, 31),
+    }
+    values.update(overrides)
+    pilot = Pilot(hubs=hubs, **values)
+    db.session.add(pilot)
+    db.session.commit()
+    return pilot
+
+
+def make_evaluator(pilot: Pilot, **overrides) -> User:
+    return make_user(roles=[(Role.EVALUATOR, {"pilot": pilot})], **overrides)
 
 
 def login(client, user: User, password: str = PASSWORD):

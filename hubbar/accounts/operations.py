@@ -107,7 +107,9 @@ def _check_organisation_unique(name: str, code: str, exclude_id: int | None = No
         (Organisation.name, name, _("An organisation with that name exists already."), "name"),
         (Organisation.code, code, _("An organisation with that code exists already."), "code"),
     ):
-        query = select(Organisation.id).where(func.lower(column) == value.lower())
+        # lower() on both sides: SQLite's lower() leaves Å, Ä, Ö as they are, so a Python-lowered
+        # value would miss an exact duplicate such as "Östermalm" that the database then refuses.
+        query = select(Organisation.id).where(func.lower(column) == func.lower(value))
         if exclude_id is not None:
             query = query.where(Organisation.id != exclude_id)
         if db.session.scalar(query) is not None:
@@ -132,9 +134,9 @@ def create_organisation(
     name, code = _clean_organisation(name, code)
     _check_organisation_unique(name, code)
     org = Organisation(name=name, code=code, kind=kind)
-    db.session.add(org)
-    record(actor, "organisation.create", org, f"{name} ({code})")
-    commit_or_refuse(_("An organisation with that name or code exists already."))
+    with commit_or_refuse(_("An organisation with that name or code exists already.")):
+        db.session.add(org)
+        record(actor, "organisation.create", org, f"{name} ({code})")
     return org
 
 
@@ -144,18 +146,19 @@ def update_organisation(
     require(actor.is_system_admin)
     name, code = _clean_organisation(name, code)
     _check_organisation_unique(name, code, exclude_id=org.id)
-    changes = apply_changes(org, {"name": name, "code": code, "kind": kind})
-    if changes:
-        record(actor, "organisation.update", org, f"{name} ({code})", changes)
-    commit_or_refuse(_("An organisation with that name or code exists already."))
+    with commit_or_refuse(_("An organisation with that name or code exists already.")):
+        changes = apply_changes(org, {"name": name, "code": code, "kind": kind})
+        if changes:
+            record(actor, "organisation.update", org, f"{name} ({code})", changes)
     return org
 
 
 def find_organisation(key: str) -> Organisation | None:
     """An organisation by short code or name, ignoring case."""
-    key = (key or "").strip().lower()
+    key = (key or "").strip()
     if not key:
         return None
+    key = func.lower(key)  # lowered by the database, like the columns (see above)
     return db.session.scalar(
         select(Organisation).where(
             (func.lower(Organisation.code) == key) | (func.lower(Organisation.name) == key)
@@ -234,9 +237,9 @@ def create_user(
     if password:
         check_password_rules(password, address)
         user.password_hash = hash_password(password)
-    db.session.add(user)
-    record(actor, "user.create", user, f"{display_name} <{address}>")
-    commit_or_refuse(_("A user with that e-mail address exists already."), "email")
+    with commit_or_refuse(_("A user with that e-mail address exists already."), "email"):
+        db.session.add(user)
+        record(actor, "user.create", user, f"{display_name} <{address}>")
     return user
 
 
@@ -370,14 +373,10 @@ def assign_role(
     if duplicate is not None:
         raise InvalidInput(_("The user has that role already."), field="role")
     assignment = RoleAssignment(role=role, hub=hub, pilot=pilot, organisation=organisation)
-    user.roles.append(assignment)
-    record(
-        actor,
-        "role.assign",
-        user,
-        f"{user.email}: {role.value} {assignment.scope_label}".strip(),
-    )
-    commit_or_refuse(_("The user has that role already."), "role")
+    with commit_or_refuse(_("The user has that role already."), "role"):
+        user.roles.append(assignment)
+        summary = f"{user.email}: {role.value} {assignment.scope_label}".strip()
+        record(actor, "role.assign", user, summary)
     return assignment
 
 
@@ -427,6 +426,9 @@ HEADER_WORDS = {"email", "e-mail", "e-post", "epost", "mail"}
 def _decode(data: bytes | str) -> str:
     if isinstance(data, str):
         return data.lstrip("\ufeff")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text" is UTF-16 with a byte-order mark.
+        return data.decode("utf-16", errors="replace").lstrip("\ufeff")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -445,6 +447,9 @@ def import_users(actor: User | None, data: bytes | str, dry_run: bool = False) -
     text = _decode(data)
     if not text.strip():
         raise InvalidInput(_("The file is empty."), field="file")
+    if "\x00" in text:
+        # Not a text file (or UTF-16, Excel's "Unicode text"); no database stores a NUL in a name.
+        raise InvalidInput(_("Choose a CSV file (.csv)."), field="file")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         delimiter = dialect.delimiter
@@ -482,14 +487,10 @@ def import_users(actor: User | None, data: bytes | str, dry_run: bool = False) -
             db.session.add(user)
             row.created = True
     if not dry_run and report.accepted:
-        record(
-            actor,
-            "user.import",
-            None,
+        with commit_or_refuse(_("Someone added one of these users at the same time. Try again.")):
             # Audit summaries are stored language-neutral, not in the admin's UI language.
-            f"{len(report.accepted)} created, {len(report.refused)} refused",
-        )
-        commit_or_refuse(_("Someone added one of these users at the same time. Try again."))
+            summary = f"{len(report.accepted)} created, {len(report.refused)} refused"
+            record(actor, "user.import", None, summary)
     return report
 
 

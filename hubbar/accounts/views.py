@@ -125,7 +125,7 @@ def organisations():
 @login_required
 def organisation_form(org_id: int | None = None):
     _require_system_admin()
-    org = ops.get_organisation(org_id) if org_id else None
+    org = ops.get_organisation(org_id) if org_id is not None else None
     form = OrganisationForm(obj=org)
     if request.method == "GET" and org is not None:
         form.kind.data = org.kind.value

@@ -15,8 +15,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.form import Form
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from hubbar.hubs.models import Equipment
@@ -28,6 +27,19 @@ class CheckboxList(SelectMultipleField):
 
 
 INT_MSG = _l("Enter a whole number.")
+
+
+class AmountField(DecimalField):
+    """An amount of money: a DecimalField that also refuses NaN and infinities, which Decimal
+    parses but no amount is (and NumberRange fails on a signalling NaN)."""
+
+    NOT_A_NUMBER = "Not a valid decimal value."  # WTForms' own message, in WTForms' catalogue
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext(self.NOT_A_NUMBER))
 
 
 class HubSettingsForm(FlaskForm):
@@ -72,13 +84,13 @@ class HubSettingsForm(FlaskForm):
     close_early_before_holidays = BooleanField(
         _l("Close at 14.00 on days before holidays"), default=False
     )
-    cost_per_desk_month = DecimalField(
+    cost_per_desk_month = AmountField(
         _l("Cost per desk and month (SEK)"),
         places=2,
         default=0,
         validators=[NumberRange(0, 10_000_000, _l("Enter an amount of 0 or more."))],
     )
-    fixed_cost_per_month = DecimalField(
+    fixed_cost_per_month = AmountField(
         _l("Fixed hub cost per month (SEK)"),
         places=2,
         default=0,
@@ -104,17 +116,31 @@ class HubInformationForm(FlaskForm):
     contact_phone = StringField(_l("Contact phone"), validators=[Length(max=40)])
 
 
-class DayHoursForm(Form):
-    """One weekday's opening hours; both times empty means closed."""
+class DayHoursForm(FlaskForm):
+    """One weekday's opening hours; both times empty means closed.
+
+    A FlaskForm (without a token of its own: OpeningHoursForm has it) so that WTForms' own
+    messages, such as an invalid time, are translated like the rest of the page.
+    """
+
+    class Meta:
+        csrf = False
 
     opens = TimeField(_l("Opens"), validators=[Optional()])
     closes = TimeField(_l("Closes"), validators=[Optional()])
 
-    def validate_closes(self, field):
-        if bool(self.opens.data) != bool(field.data):
-            raise ValidationError(_l("Give both times, or neither for a closed day."))
-        if self.opens.data and field.data and field.data <= self.opens.data:
-            raise ValidationError(_l("Closing time must be after opening time."))
+    def validate(self, extra_validators=None) -> bool:
+        # Checked here, not in validate_closes: Optional() ends an empty field's validation, so
+        # an opening time without a closing time would pass unnoticed.
+        if not super().validate(extra_validators):
+            return False
+        if bool(self.opens.data) != bool(self.closes.data):
+            self.closes.errors.append(_l("Give both times, or neither for a closed day."))
+            return False
+        if self.opens.data and self.closes.data <= self.opens.data:
+            self.closes.errors.append(_l("Closing time must be after opening time."))
+            return False
+        return True
 
 
 class OpeningHoursForm(FlaskForm):

@@ -7,7 +7,7 @@ system admins also create hubs and set host, admissions, booking policy and cost
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -27,7 +27,7 @@ from hubbar.hubs.models import (
     OpeningHours,
     OutOfService,
 )
-from hubbar.operations import commit_or_refuse, require
+from hubbar.operations import check_calendar_date, commit_or_refuse, require
 
 SLOT_CHOICES = (15, 30, 60)
 
@@ -115,7 +115,8 @@ def _check_settings(settings: HubSettings, exclude_id: int | None = None) -> Non
         raise InvalidInput(_("Enter a name."), field="name")
     if not settings.address:
         raise InvalidInput(_("Enter the address."), field="address")
-    query = select(Hub.id).where(func.lower(Hub.name) == settings.name.lower())
+    # lower() on both sides, as SQLite's lower() leaves Å, Ä, Ö as they are.
+    query = select(Hub.id).where(func.lower(Hub.name) == func.lower(settings.name))
     if exclude_id is not None:
         query = query.where(Hub.id != exclude_id)
     if db.session.scalar(query) is not None:
@@ -170,21 +171,21 @@ def create_hub(
         require(actor.is_system_admin)
     _check_settings(settings)
     hub = Hub(**_settings_values(settings), **vars(info or HubInformation()))
-    db.session.add(hub)
-    _set_admissions(hub, settings.admitted_organisations)
-    record(actor, "hub.create", hub, hub.name)
-    commit_or_refuse(_("A hub with that name exists already."), "name")
+    with commit_or_refuse(_("A hub with that name exists already."), "name"):
+        db.session.add(hub)
+        _set_admissions(hub, settings.admitted_organisations)
+        record(actor, "hub.create", hub, hub.name)
     return hub
 
 
 def update_hub_settings(actor: User, hub: Hub, settings: HubSettings) -> Hub:
     require(actor.is_system_admin)
     _check_settings(settings, exclude_id=hub.id)
-    changes = apply_changes(hub, _settings_values(settings))
-    changes |= _set_admissions(hub, settings.admitted_organisations)
-    if changes:
-        record(actor, "hub.update", hub, hub.name, changes)
-    commit_or_refuse(_("A hub with that name exists already."), "name")
+    with commit_or_refuse(_("A hub with that name exists already."), "name"):
+        changes = apply_changes(hub, _settings_values(settings))
+        changes |= _set_admissions(hub, settings.admitted_organisations)
+        if changes:
+            record(actor, "hub.update", hub, hub.name, changes)
     return hub
 
 
@@ -246,6 +247,8 @@ def add_closure(actor: User | None, hub: Hub, start: date, end: date, reason: st
     if actor is not None:
         require(hub.can_manage(actor))
     reason = (reason or "").strip()
+    check_calendar_date(start, "start_date")
+    check_calendar_date(end, "end_date")
     if end < start:
         raise InvalidInput(_("The last day cannot be before the first day."), field="end_date")
     if not reason:
@@ -304,9 +307,9 @@ def create_desk(
     label, zone = _clean_desk(hub, label, zone)
     desk = Desk(label=label, zone=zone, active=active)
     desk.equipment_rows = [DeskEquipment(tag=tag) for tag in dict.fromkeys(equipment or [])]
-    hub.desks.append(desk)
-    record(actor, "desk.create", desk, f"{hub.name}: {label}")
-    commit_or_refuse(_("The hub has a desk with that label already."), "label")
+    with commit_or_refuse(_("The hub has a desk with that label already."), "label"):
+        hub.desks.append(desk)
+        record(actor, "desk.create", desk, f"{hub.name}: {label}")
     return desk
 
 
@@ -320,15 +323,15 @@ def update_desk(
 ) -> Desk:
     require(desk.hub.can_manage(actor))
     label, zone = _clean_desk(desk.hub, label, zone, exclude_id=desk.id)
-    changes = apply_changes(desk, {"label": label, "zone": zone, "active": active})
     before = [t.value for t in desk.equipment]
     wanted = list(dict.fromkeys(equipment))
-    if set(before) != {t.value for t in wanted}:
-        desk.equipment_rows = [DeskEquipment(tag=tag) for tag in wanted]
-        changes["equipment"] = [before, [t.value for t in wanted]]
-    if changes:
-        record(actor, "desk.update", desk, f"{desk.hub.name}: {label}", changes)
-    commit_or_refuse(_("The hub has a desk with that label already."), "label")
+    with commit_or_refuse(_("The hub has a desk with that label already."), "label"):
+        changes = apply_changes(desk, {"label": label, "zone": zone, "active": active})
+        if set(before) != {t.value for t in wanted}:
+            desk.equipment_rows = [DeskEquipment(tag=tag) for tag in wanted]
+            changes["equipment"] = [before, [t.value for t in wanted]]
+        if changes:
+            record(actor, "desk.update", desk, f"{desk.hub.name}: {label}", changes)
     return desk
 
 
@@ -341,8 +344,13 @@ def add_out_of_service(
     reason = (reason or "").strip()
     if starts.tzinfo is None or ends.tzinfo is None:
         raise InvalidInput(_("Give a time with a time zone."))
+    check_calendar_date(starts.date(), "start_date")
+    check_calendar_date(ends.date(), "end_date")
+    # Compared in UTC: two times in one zone compare by wall clock, which is wrong across a
+    # DST change (02.30 on the spring-forward night is later than 03.00).
+    starts, ends = starts.astimezone(UTC), ends.astimezone(UTC)
     if ends <= starts:
-        raise InvalidInput(_("The end must be after the start."), field="ends_at")
+        raise InvalidInput(_("The end must be after the start."), field="end_date")
     if not reason:
         raise InvalidInput(_("Give a reason; employees see it."), field="reason")
     period = OutOfService(

@@ -43,6 +43,9 @@ def _week_start() -> date:
         day = date.fromisoformat(request.args.get("week", ""))
     except ValueError:
         day = date.today()
+    # The page shows the week and links to the weeks before and after: those must exist.
+    if not date.min + timedelta(days=7) <= day <= date.max - timedelta(days=14):
+        day = date.today()
     return week_of(day)[0]
 
 
@@ -206,7 +209,7 @@ def closure_delete(hub_id: int, closure_id: int):
 @login_required
 def desk_form(hub_id: int, desk_id: int | None = None):
     hub = _managed_hub(hub_id)
-    desk = ops.get_desk(hub, desk_id) if desk_id else None
+    desk = ops.get_desk(hub, desk_id) if desk_id is not None else None
     form = DeskForm(obj=desk)
     if request.method == "GET" and desk is not None:
         form.equipment.data = [t.value for t in desk.equipment]
@@ -259,12 +262,14 @@ def out_of_service_add(hub_id: int, desk_id: int):
                 _("Desk %(label)s is out of service for that period.", label=desk.label), "success"
             )
             return redirect(url_for("hubs.desk_form", hub_id=hub.id, desk_id=desk.id))
+    desk_form = DeskForm(obj=desk, formdata=None)
+    desk_form.equipment.data = [t.value for t in desk.equipment]  # as on the desk page itself
     return (
         render_template(
             "hubs/desk_form.html",
             hub=hub,
             desk=desk,
-            form=DeskForm(obj=desk, formdata=None),
+            form=desk_form,
             oos_form=form,
         ),
         422,
@@ -289,9 +294,11 @@ def _settings_form(hub: Hub | None) -> HubSettingsForm:
     organisations = list_organisations()
     form.host_organisation_id.choices = [(o.id, f"{o.name} ({o.code})") for o in organisations]
     form.admitted_organisation_ids.choices = [(o.id, o.name) for o in organisations]
-    if request.method == "GET" and hub is not None:
+    if hub is not None and not request.form:
+        # A GET, or a POST without any field (then the form falls back to the hub's values,
+        # and the admissions must not be left empty).
         form.admitted_organisation_ids.data = [o.id for o in hub.admitted_organisations]
-    elif request.method == "GET":
+    elif hub is None and request.method == "GET":
         form.timezone.data = current_app.config["HUBBAR_DEFAULT_TIMEZONE"]
     return form
 
@@ -310,7 +317,7 @@ def admin_index():
 def settings(hub_id: int | None = None):
     if not current_user.is_system_admin:
         abort(403)
-    hub = ops.get_hub(hub_id) if hub_id else None
+    hub = ops.get_hub(hub_id) if hub_id is not None else None
     form = _settings_form(hub)
     if form.validate_on_submit():
         organisations = {o.id: o for o in list_organisations()}

@@ -1,0 +1,81 @@
+"""Evaluators see the terms of the pilots they evaluate, and no other pilot."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hubbar.accounts.models import Role
+from tests.factories import (
+    login,
+    make_admin,
+    make_evaluator,
+    make_hub,
+    make_organisation,
+    make_pilot,
+    make_user,
+)
+from tests.helpers import shows, sv
+
+
+def test_pilot_page_shows_the_terms(client):
+    ssa = make_organisation(name="Stadsarkivet", code="SSA")
+    kuf = make_organisation(name="Kulturförvaltningen", code="KuF")
+    hub = make_hub(host=ssa, name="Kungsklippan 6")
+    participants = [make_user(organisation=kuf) for _ in range(4)] + [make_user(organisation=ssa)]
+    pilot = make_pilot(
+        [hub],
+        name="Touch down Kungsklippan",
+        guest_organisations=[kuf],
+        participants=participants,
+        start_date=date(2026, 9, 1),
+        end_date=date(2026, 10, 31),
+    )
+    login(client, make_evaluator(pilot))
+    page = client.get(f"/pilots/{pilot.id}")
+    assert page.status_code == 200
+    assert shows(page, "2026-09-01 – 2026-10-31")
+    assert shows(page, sv("weeks %(from)d–%(to)d", **{"from": 36, "to": 44}))
+    assert shows(page, "Kungsklippan 6")
+    assert shows(page, sv("No charging"))
+    assert shows(page, sv("%(num)d person", "%(num)d people", num=5))
+    # Small groups are not shown exactly (k = 3): SSA's single participant is "< 3".
+    assert shows(page, "Kulturförvaltningen 4")
+    assert shows(page, "Stadsarkivet < 3")
+    for person in participants:  # evaluators see no names
+        assert not shows(page, person.display_name)
+
+
+def test_evaluator_of_a_hub_sees_the_pilots_at_that_hub(client):
+    hub = make_hub()
+    at_hub = make_pilot([hub], name="Pilot vid hubben")
+    elsewhere = make_pilot(name="Pilot någon annanstans")
+    login(client, make_user(roles=[(Role.EVALUATOR, {"hub": hub})]))
+    page = client.get("/pilots")
+    assert shows(page, "Pilot vid hubben") and not shows(page, "Pilot någon annanstans")
+    assert client.get(f"/pilots/{at_hub.id}").status_code == 200
+    assert client.get(f"/pilots/{elsewhere.id}").status_code == 403
+
+
+def test_system_admin_sees_every_pilot(client):
+    pilots = [make_pilot(name="Första piloten"), make_pilot(name="Andra piloten")]
+    login(client, make_admin())
+    page = client.get("/pilots")
+    assert shows(page, "Första piloten") and shows(page, "Andra piloten")
+    for pilot in pilots:
+        assert client.get(f"/pilots/{pilot.id}").status_code == 200
+
+
+def test_employee_evaluates_no_pilot(client):
+    pilot = make_pilot(name="Touch down Kungsklippan")
+    login(client, make_user())
+    page = client.get("/pilots")
+    assert shows(page, sv("You do not evaluate any pilot."))
+    assert not shows(page, "Touch down Kungsklippan")
+    assert client.get(f"/pilots/{pilot.id}").status_code == 403
+
+
+def test_unknown_pilot_is_not_found(client):
+    login(client, make_admin())
+    response = client.get("/pilots/987654")
+    assert response.status_code == 404
+    assert shows(response, sv("No such pilot."))

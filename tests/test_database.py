@@ -1,0 +1,64 @@
+"""Database conventions every part relies on: UTC datetimes and SQLite's pragmas."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import StatementError
+
+from hubbar.extensions import db
+from hubbar.hubs.models import OutOfService
+from tests.factories import make_desk, make_hub
+from tests.helpers import count
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def test_utc_datetime_stores_utc_and_returns_aware_datetimes(is_postgres):
+    desk = make_desk(make_hub())
+    # 10.00 in Stockholm in summer time is 08.00 UTC; in winter time 09.00 UTC.
+    summer = datetime(2026, 6, 1, 10, tzinfo=STOCKHOLM)
+    winter = datetime(2026, 12, 1, 10, tzinfo=STOCKHOLM)
+    db.session.add(OutOfService(desk=desk, starts_at=summer, ends_at=winter, reason="Ombyggnad"))
+    db.session.commit()
+    db.session.expire_all()
+
+    period = db.session.scalar(select(OutOfService))
+    assert period.starts_at == datetime(2026, 6, 1, 8, tzinfo=UTC)
+    assert period.ends_at == datetime(2026, 12, 1, 9, tzinfo=UTC)
+    for value in (period.starts_at, period.ends_at):
+        assert value.utcoffset() == timedelta(0)
+
+    # What the database itself holds is the UTC wall-clock time.
+    if is_postgres:
+        stored = db.session.scalar(text("SELECT starts_at AT TIME ZONE 'UTC' FROM out_of_service"))
+        assert stored == datetime(2026, 6, 1, 8)
+    else:
+        stored = db.session.scalar(text("SELECT starts_at FROM out_of_service"))
+        assert str(stored).startswith("2026-06-01 08:00:00")
+
+
+def test_utc_datetime_refuses_naive_datetimes():
+    desk = make_desk(make_hub())
+    db.session.add(
+        OutOfService(
+            desk=desk,
+            starts_at=datetime(2026, 6, 1, 10),  # no time zone: which 10.00?
+            ends_at=datetime(2026, 6, 1, 12, tzinfo=UTC),
+            reason="x",
+        )
+    )
+    with pytest.raises(StatementError, match="naive"):
+        db.session.commit()
+    assert count(OutOfService) == 0
+
+
+def test_sqlite_has_foreign_keys_on_and_a_wal_journal(is_postgres):
+    if is_postgres:
+        pytest.skip("SQLite pragmas; PostgreSQL always enforces foreign keys")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA journal_mode")).scalar().lower() == "wal"
