@@ -77,7 +77,7 @@ def field_error(response, message: str) -> bool:
     page = text(response)
     return any(
         message in error
-        for error in re.findall(r'class="field-error"[^>]*>(.*?)</p>', page, flags=re.S)
+        for error in re.findall(r'class="field-error[^"]*"[^>]*>(.*?)</p>', page, flags=re.S)
     )
 
 
