@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from hubbar import create_app
 from hubbar.extensions import db
+from tests.factories import login, make_admin
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,3 +126,11 @@ def client(app):
 @pytest.fixture()
 def is_postgres(app) -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+@pytest.fixture()
+def admin(client):
+    """A system admin, logged in on ``client``."""
+    user = make_admin()
+    login(client, user)
+    return user

@@ -10,6 +10,7 @@ import html
 import re
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel import support
@@ -19,6 +20,8 @@ from wtforms.i18n import messages_path
 
 from hubbar.audit.models import AuditEvent
 from hubbar.extensions import db
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 SV_PO = Path(__file__).resolve().parent.parent / "hubbar/translations/sv/LC_MESSAGES/messages.po"
 

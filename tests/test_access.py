@@ -4,7 +4,6 @@ changes nothing."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,9 +19,7 @@ from tests.factories import (
     make_pilot,
     make_user,
 )
-from tests.helpers import shows, snapshot, sv
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+from tests.helpers import STOCKHOLM, shows, snapshot, sv
 
 
 @pytest.fixture()

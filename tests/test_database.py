@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
@@ -12,9 +11,7 @@ from sqlalchemy.exc import StatementError
 from hubbar.extensions import db
 from hubbar.hubs.models import OutOfService
 from tests.factories import make_desk, make_hub
-from tests.helpers import count
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+from tests.helpers import STOCKHOLM, count
 
 
 def test_utc_datetime_stores_utc_and_returns_aware_datetimes(is_postgres):

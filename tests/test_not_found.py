@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,9 +17,8 @@ from tests.factories import (
     make_out_of_service,
     make_user,
 )
-from tests.helpers import shows, snapshot, sv
+from tests.helpers import STOCKHOLM, shows, snapshot, sv
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MISSING = 987654
 
 

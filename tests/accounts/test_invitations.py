@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import time_machine
 from sqlalchemy import select
@@ -13,10 +12,9 @@ from werkzeug.security import check_password_hash
 from hubbar.accounts.models import User
 from hubbar.extensions import db
 from tests.factories import login, make_admin, make_organisation
-from tests.helpers import count, location, reload, shows, sv
+from tests.helpers import STOCKHOLM, count, location, reload, shows, sv
 
 NEW_PASSWORD = "ett långt lösenord"
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def _invite(app, client_admin, org) -> tuple[User, str]:

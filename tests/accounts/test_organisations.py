@@ -5,15 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hubbar.accounts.models import Organisation, OrganisationKind
-from tests.factories import login, make_admin, make_organisation
+from tests.factories import make_organisation
 from tests.helpers import audit_events, count, field_error, location, reload, shows, sv, wtforms_sv
-
-
-@pytest.fixture()
-def admin(client):
-    user = make_admin()
-    login(client, user)
-    return user
 
 
 def test_create_organisation(client, admin):

@@ -5,15 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hubbar.accounts.models import Role, RoleAssignment
-from tests.factories import login, make_admin, make_hub, make_organisation, make_pilot, make_user
+from tests.factories import make_hub, make_organisation, make_pilot, make_user
 from tests.helpers import audit_events, count, field_error, location, reload, shows, sv, wtforms_sv
-
-
-@pytest.fixture()
-def admin(client):
-    user = make_admin()
-    login(client, user)
-    return user
 
 
 @pytest.fixture()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -13,26 +12,19 @@ from hubbar.hubs.models import Desk, Equipment, OutOfService
 from tests.factories import (
     login,
     make_desk,
-    make_hub,
-    make_hub_manager,
-    make_organisation,
     make_out_of_service,
 )
-from tests.helpers import audit_events, count, field_error, location, reload, shows, sv, sv_of
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-
-@pytest.fixture()
-def hub():
-    return make_hub(host=make_organisation(name="Stadsarkivet", code="SSA"), name="Kungsklippan 6")
-
-
-@pytest.fixture()
-def manager(client, hub):
-    user = make_hub_manager(hub, display_name="Maria Holmberg")
-    login(client, user)
-    return user
+from tests.helpers import (
+    STOCKHOLM,
+    audit_events,
+    count,
+    field_error,
+    location,
+    reload,
+    shows,
+    sv,
+    sv_of,
+)
 
 
 def _desk(**changes) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -12,12 +11,10 @@ from hubbar.hubs.models import Closure, OpeningHours
 from tests.factories import (
     login,
     make_closure,
-    make_hub,
-    make_hub_manager,
-    make_organisation,
     make_user,
 )
 from tests.helpers import (
+    STOCKHOLM,
     audit_events,
     count,
     field_error,
@@ -29,21 +26,6 @@ from tests.helpers import (
     text,
     wtforms_sv,
 )
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-
-@pytest.fixture()
-def hub():
-    return make_hub(host=make_organisation(name="Stadsarkivet", code="SSA"), name="Kungsklippan 6")
-
-
-@pytest.fixture()
-def manager(client, hub):
-    user = make_hub_manager(hub, display_name="Maria Holmberg")
-    login(client, user)
-    return user
-
 
 # --- information for employees -------------------------------------------------------------
 

@@ -9,15 +9,8 @@ from sqlalchemy import select
 
 from hubbar.extensions import db
 from hubbar.hubs.models import Hub
-from tests.factories import login, make_admin, make_hub, make_hub_manager, make_organisation
+from tests.factories import login, make_hub, make_hub_manager, make_organisation
 from tests.helpers import audit_events, count, field_error, location, reload, shows, sv, wtforms_sv
-
-
-@pytest.fixture()
-def admin(client):
-    user = make_admin()
-    login(client, user)
-    return user
 
 
 @pytest.fixture()
