@@ -9,10 +9,12 @@ class DomainError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message, *, field: str | None = None):
+    def __init__(self, message, *, field: str | None = None, code: str | None = None):
         super().__init__(str(message))
         self.message = message
         self.field = field
+        if code is not None:
+            self.code = code  # a stable name of the rule, e.g. "too_far_ahead"
 
 
 class InvalidInput(DomainError):
@@ -26,7 +28,7 @@ class PolicyViolation(DomainError):
 
 
 class BookingConflict(DomainError):
-    code = "conflict"
+    code = "booking_conflict"
     status = 409
 
 

@@ -2,6 +2,7 @@
 
 from hubbar.accounts.models import Organisation, RoleAssignment, User  # noqa: F401
 from hubbar.audit.models import AuditEvent  # noqa: F401
+from hubbar.bookings.models import Booking, BookingEvent, BookingSeries, DemandMiss  # noqa: F401
 from hubbar.hubs.models import (  # noqa: F401
     Closure,
     Desk,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -18,7 +16,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -27,6 +25,15 @@ from werkzeug.routing import IntegerConverter
 from hubbar.accounts.models import LOCALES
 from hubbar.errors import DomainError, NotAllowed, NotFound
 from hubbar.extensions import login_manager
+from hubbar.formats import (
+    fmt_date,
+    fmt_datetime,
+    fmt_money,
+    fmt_time,
+    fmt_week,
+    fmt_weekday,
+    local_time,
+)
 
 bp = Blueprint("web", __name__)
 
@@ -51,55 +58,6 @@ def select_locale() -> str:
         return current_user.locale
     chosen = session.get("locale")
     return chosen if chosen in LOCALES else "sv"
-
-
-# --- formats: ISO dates, 09.00 in Swedish, weeks from Monday with ISO week numbers ----------
-
-
-def fmt_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.date()
-    return value.isoformat()
-
-
-def fmt_time(value: time | datetime | None) -> str:
-    if value is None:
-        return ""
-    separator = "." if str(get_locale()) == "sv" else ":"
-    return f"{value.hour:02d}{separator}{value.minute:02d}"
-
-
-def fmt_datetime(value: datetime | None, timezone: str = "Europe/Stockholm") -> str:
-    if value is None:
-        return ""
-    local = value.astimezone(ZoneInfo(timezone))
-    return f"{fmt_date(local)} {fmt_time(local)}"
-
-
-def fmt_weekday(value: date | int, width: str = "wide") -> str:
-    if isinstance(value, int):
-        value = date(2024, 1, 1 + value)  # 2024-01-01 was a Monday
-    name = format_date(value, "EEEE" if width == "wide" else "EEE")
-    return name[:1].upper() + name[1:]
-
-
-def fmt_week(value: date) -> str:
-    return _("week %(n)d", n=value.isocalendar().week)
-
-
-def fmt_money(value: Decimal | float | int | None) -> str:
-    if value is None:
-        return ""
-    text = f"{Decimal(value):,.2f}"
-    if str(get_locale()) == "sv":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-    return f"{text} kr"
-
-
-def local_time(value: datetime, timezone: str) -> datetime:
-    return value.astimezone(ZoneInfo(timezone))
 
 
 # --- errors --------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Availability, booking, check-in, recurrence, release and demand misses."""

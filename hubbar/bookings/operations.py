@@ -1,0 +1,735 @@
+"""What the bookings part does: availability, book, cancel, check in, check out, release.
+
+One operation per thing the product does, used by the web pages, the API, the CLI and the
+scheduler alike. Every refusal is a domain error whose ``code`` names the rule and whose message
+says it in words the user understands. The database itself refuses overlapping bookings; this
+module checks first so that the user gets a precise reason, and turns the database's refusal
+(two requests racing for one desk) into the same conflict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from hubbar.accounts.models import User
+from hubbar.audit.operations import record
+from hubbar.bookings.models import (
+    Booking,
+    BookingEvent,
+    BookingSeries,
+    BookingStatus,
+    DemandMiss,
+)
+from hubbar.db import utcnow
+from hubbar.errors import BookingConflict, InvalidInput, NotAllowed, NotFound, PolicyViolation
+from hubbar.extensions import db
+from hubbar.formats import fmt_date, fmt_datetime, fmt_time
+from hubbar.hubs.calendar import DaySchedule, hub_days
+from hubbar.hubs.models import Desk, Equipment, Hub, OutOfService
+from hubbar.operations import require
+
+CHECKIN_OPENS_BEFORE = timedelta(minutes=15)
+DEMAND_MISS_DEDUPE = timedelta(minutes=10)
+NOON = time(12, 0)
+MAX_SERIES_WEEKS = 26
+
+
+# --- time helpers --------------------------------------------------------------------------
+
+
+def hub_zone(hub: Hub) -> ZoneInfo:
+    return ZoneInfo(hub.timezone)
+
+
+def local_datetime(hub: Hub, day: date, at: time) -> datetime:
+    """A wall-clock time at the hub as an aware datetime (DST-safe: zoneinfo picks the offset
+    that the wall clock has on that date)."""
+    return datetime.combine(day, at, tzinfo=hub_zone(hub))
+
+
+def schedule_of(hub: Hub, day: date) -> DaySchedule:
+    return hub_days(hub, day, day)[0]
+
+
+QUICK_CHOICES = ("morning", "afternoon", "day")
+
+
+def quick_window(hub: Hub, day: date, choice: str) -> tuple[datetime, datetime]:
+    """Förmiddag (opening to 12.00), eftermiddag (12.00 to closing) or heldag."""
+    if choice not in QUICK_CHOICES:
+        raise InvalidInput(_("Choose morning, afternoon or the whole day."), field="choice")
+    schedule = schedule_of(hub, day)
+    _require_open(schedule)
+    opens, closes = schedule.opens, schedule.closes
+    if choice == "morning":
+        closes = min(closes, NOON)
+    elif choice == "afternoon":
+        opens = max(opens, NOON)
+    if closes <= opens:
+        raise PolicyViolation(_("The hub is not open then that day."), code="outside_opening_hours")
+    return local_datetime(hub, day, opens), local_datetime(hub, day, closes)
+
+
+def _require_open(schedule: DaySchedule) -> None:
+    if schedule.is_open:
+        return
+    reason = schedule.holiday or schedule.closure
+    if reason:
+        message = _(
+            "The hub is closed on %(day)s: %(reason)s.",
+            day=fmt_date(schedule.day),
+            reason=reason,
+        )
+    else:
+        message = _("The hub is closed on %(day)s.", day=fmt_date(schedule.day))
+    raise PolicyViolation(message, code="closed_day")
+
+
+def _floor_to_slot(moment: datetime, hub: Hub) -> datetime:
+    local = moment.astimezone(hub_zone(hub))
+    minutes = local.hour * 60 + local.minute
+    floored = minutes - minutes % hub.slot_minutes
+    return local.replace(hour=floored // 60, minute=floored % 60, second=0, microsecond=0)
+
+
+def _fmt(moment: datetime, hub: Hub) -> str:
+    return fmt_datetime(moment, hub.timezone)
+
+
+def _fmt_time(moment: datetime, hub: Hub) -> str:
+    return fmt_time(moment.astimezone(hub_zone(hub)))
+
+
+# --- policy --------------------------------------------------------------------------------
+
+
+def check_policy(
+    hub: Hub,
+    desk: Desk | None,
+    user: User,
+    starts: datetime,
+    ends: datetime,
+    now: datetime,
+) -> None:
+    """Every booking rule of DESIGN.md except the desk being free; the first broken one is
+    raised as PolicyViolation with the rule's code."""
+    if starts.tzinfo is None or ends.tzinfo is None:
+        raise InvalidInput(_("Give times with a time zone."), field="start")
+    if ends <= starts:
+        raise InvalidInput(
+            _("The end must be after the start."), field="end", code="invalid_window"
+        )
+    if not hub.active:
+        raise PolicyViolation(_("The hub does not take bookings."), code="hub_inactive")
+    if not hub.admits(user.organisation):
+        raise PolicyViolation(
+            _(
+                "%(hub)s does not take bookings from %(org)s.",
+                hub=hub.name,
+                org=user.organisation.name,
+            ),
+            code="organisation_not_admitted",
+        )
+    if desk is not None and not desk.active:
+        raise PolicyViolation(
+            _("Desk %(label)s cannot be booked.", label=desk.label), code="desk_inactive"
+        )
+    zone = hub_zone(hub)
+    local_start, local_end = starts.astimezone(zone), ends.astimezone(zone)
+    for moment in (local_start, local_end):
+        if moment.second or moment.microsecond or moment.minute % hub.slot_minutes:
+            raise PolicyViolation(
+                _(
+                    "Bookings start and end on whole %(n)d minutes (for example 09.00 or 09.30).",
+                    n=hub.slot_minutes,
+                ),
+                code="granularity",
+            )
+    minutes = (ends - starts).total_seconds() / 60
+    if minutes < hub.min_duration_minutes:
+        raise PolicyViolation(
+            _("A booking must be at least %(n)d minutes.", n=hub.min_duration_minutes),
+            code="too_short",
+        )
+    if minutes > hub.max_duration_minutes:
+        raise PolicyViolation(
+            _("A booking can be at most %(n)d minutes.", n=hub.max_duration_minutes),
+            code="too_long",
+        )
+    if starts < _floor_to_slot(now, hub):
+        raise PolicyViolation(_("That time has passed."), code="in_the_past")
+    today = now.astimezone(zone).date()
+    if local_start.date() > today + timedelta(days=hub.max_days_ahead):
+        raise PolicyViolation(
+            _("You can book at most %(n)d days ahead.", n=hub.max_days_ahead),
+            code="too_far_ahead",
+        )
+    schedule = schedule_of(hub, local_start.date())
+    _require_open(schedule)
+    opens, closes = schedule.interval(hub.timezone)
+    if local_start < opens or local_end > closes:
+        raise PolicyViolation(
+            _(
+                "The hub is open %(opens)s–%(closes)s that day.",
+                opens=fmt_time(schedule.opens),
+                closes=fmt_time(schedule.closes),
+            ),
+            code="outside_opening_hours",
+        )
+    if desk is not None:
+        broken = db.session.scalar(
+            select(OutOfService).where(
+                OutOfService.desk_id == desk.id,
+                OutOfService.starts_at < ends,
+                OutOfService.ends_at > starts,
+            )
+        )
+        if broken is not None:
+            raise PolicyViolation(
+                _(
+                    "Desk %(label)s is out of service then: %(reason)s.",
+                    label=desk.label,
+                    reason=broken.reason,
+                ),
+                code="desk_out_of_service",
+            )
+    own = db.session.scalar(
+        select(Booking).where(
+            Booking.user_id == user.id,
+            Booking.starts_at < ends,
+            Booking.occupied_until > starts,
+        )
+    )
+    if own is not None:
+        raise PolicyViolation(
+            _(
+                "You already have a booking then: %(desk)s at %(hub)s, %(start)s.",
+                desk=own.desk.label,
+                hub=own.hub.name,
+                start=_fmt(own.starts_at, own.hub),
+            ),
+            code="user_overlap",
+        )
+    upcoming = db.session.scalar(
+        select(func.count(Booking.id)).where(
+            Booking.user_id == user.id,
+            Booking.hub_id == hub.id,
+            Booking.is_active,
+            Booking.ends_at > now,
+        )
+    )
+    if upcoming >= hub.max_active_bookings:
+        raise PolicyViolation(
+            _(
+                "You have %(n)d upcoming bookings at this hub, the most it allows.",
+                n=hub.max_active_bookings,
+            ),
+            code="too_many_bookings",
+        )
+
+
+# --- booking -------------------------------------------------------------------------------
+
+
+def _add_event(booking: Booking, status: BookingStatus, at: datetime, actor, note="") -> None:
+    booking.events.append(
+        BookingEvent(status=status, occurred_at=at, actor_id=actor.id if actor else None, note=note)
+    )
+
+
+def _desk_taken(desk: Desk, starts: datetime, ends: datetime) -> Booking | None:
+    return db.session.scalar(
+        select(Booking).where(
+            Booking.desk_id == desk.id,
+            Booking.starts_at < ends,
+            Booking.occupied_until > starts,
+        )
+    )
+
+
+def _conflict(desk: Desk) -> BookingConflict:
+    return BookingConflict(
+        _("Desk %(label)s is already booked then. Choose another time or desk.", label=desk.label)
+    )
+
+
+def _refusal_from_database(error: IntegrityError, desk: Desk, user: User) -> Exception:
+    """Which guarantee the database applied: the desk's, or the person's."""
+    text = str(error.orig)
+    if "booking_user_overlap" in text:
+        return PolicyViolation(_("You already have a booking then."), code="user_overlap")
+    if "booking_desk_overlap" in text:
+        return _conflict(desk)
+    return error
+
+
+def _may_book_for(actor: User | None, user: User, hub: Hub) -> None:
+    """Everyone books for themselves; hub managers also on someone's behalf at their hubs."""
+    if actor is None or actor.id == user.id:
+        return
+    if not hub.can_manage(actor):
+        raise NotAllowed(_("Only the hub's managers can book on someone's behalf."))
+
+
+def book(
+    actor: User | None,
+    user: User,
+    desk: Desk,
+    starts: datetime,
+    ends: datetime,
+    *,
+    now: datetime | None = None,
+    series: BookingSeries | None = None,
+) -> Booking:
+    """Book ``desk`` for ``user`` from ``starts`` to ``ends`` (aware datetimes)."""
+    now = now or utcnow()
+    hub = desk.hub
+    _may_book_for(actor, user, hub)
+    starts, ends = starts.astimezone(UTC), ends.astimezone(UTC)
+    check_policy(hub, desk, user, starts, ends, now)
+    if _desk_taken(desk, starts, ends) is not None:
+        record_demand_miss(hub, user, starts, ends, "booking", now=now)
+        raise _conflict(desk)
+    booking = Booking(
+        desk=desk,
+        hub_id=hub.id,
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        booked_by_id=actor.id if actor is not None and actor.id != user.id else None,
+        series=series,
+        starts_at=starts,
+        ends_at=ends,
+        occupied_until=ends,
+        status=BookingStatus.CONFIRMED,
+        checkin_required=hub.checkin_required,
+        created_at=now,
+    )
+    _add_event(booking, BookingStatus.CONFIRMED, now, actor)
+    db.session.add(booking)
+    if booking.booked_by_id is not None:
+        record(
+            actor,
+            "booking.on_behalf",
+            booking,
+            f"{hub.name} {desk.label} {starts.isoformat()}–{ends.isoformat()} for user #{user.id}",
+        )
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        refusal = _refusal_from_database(error, desk, user)
+        if isinstance(refusal, BookingConflict):
+            record_demand_miss(hub, user, starts, ends, "booking", now=now)
+        raise refusal from error
+    return booking
+
+
+def matching_desks(hub: Hub, equipment: list[Equipment] | tuple = ()) -> list[Desk]:
+    """Active desks with all the wished equipment, best match first: fewest extras (so that,
+    say, the accessible desk stays free for someone who needs it), then by label."""
+    wanted = set(equipment)
+    desks = [d for d in hub.active_desks if wanted <= set(d.equipment)]
+    return sorted(desks, key=lambda d: (len(d.equipment) - len(wanted), d.label))
+
+
+def book_any(
+    actor: User | None,
+    user: User,
+    hub: Hub,
+    starts: datetime,
+    ends: datetime,
+    equipment: list[Equipment] | tuple = (),
+    *,
+    now: datetime | None = None,
+) -> Booking:
+    """Book the best matching free desk at the hub."""
+    now = now or utcnow()
+    _may_book_for(actor, user, hub)
+    starts, ends = starts.astimezone(UTC), ends.astimezone(UTC)
+    check_policy(hub, None, user, starts, ends, now)
+    for state in availability(hub, starts, ends, equipment):
+        if state.state != "free":
+            continue
+        try:
+            return book(actor, user, state.desk, starts, ends, now=now)
+        except BookingConflict:
+            continue  # someone took it a moment ago: try the next one
+    record_demand_miss(hub, user, starts, ends, "booking", now=now)
+    raise BookingConflict(
+        _("No desk with what you asked for is free then. Try another time or hub."),
+        code="no_desk_free",
+    )
+
+
+@dataclass
+class Occurrence:
+    """One date of a recurring booking: the booking made, or why not."""
+
+    day: date
+    booking: Booking | None = None
+    reason: str = ""
+    code: str = ""
+
+
+def book_weekly(
+    actor: User | None,
+    user: User,
+    desk: Desk,
+    first_day: date,
+    start: time,
+    end: time,
+    weekdays: list[int],
+    until: date,
+    *,
+    now: datetime | None = None,
+) -> list[Occurrence]:
+    """Book the same desk and times on the chosen weekdays from ``first_day`` to ``until``.
+    Each date is judged on its own; the result says which were booked and why others were not.
+    """
+    now = now or utcnow()
+    _may_book_for(actor, user, desk.hub)
+    weekdays = sorted(set(weekdays))
+    if not weekdays or any(not 0 <= d <= 6 for d in weekdays):
+        raise InvalidInput(_("Choose at least one weekday."), field="weekdays")
+    if until < first_day:
+        raise InvalidInput(_("The last date cannot be before the first."), field="until")
+    if until > first_day + timedelta(weeks=MAX_SERIES_WEEKS):
+        raise InvalidInput(
+            _("A series can run for at most %(n)d weeks.", n=MAX_SERIES_WEEKS), field="until"
+        )
+    series = BookingSeries(
+        user_id=user.id, weekdays=",".join(map(str, weekdays)), until=until, created_at=now
+    )
+    results = []
+    day = first_day
+    while day <= until:
+        if day.weekday() in weekdays:
+            occurrence = Occurrence(day)
+            try:
+                occurrence.booking = book(
+                    actor,
+                    user,
+                    desk,
+                    local_datetime(desk.hub, day, start),
+                    local_datetime(desk.hub, day, end),
+                    now=now,
+                    series=series,
+                )
+            except (PolicyViolation, BookingConflict, InvalidInput) as refusal:
+                occurrence.reason, occurrence.code = str(refusal.message), refusal.code
+            results.append(occurrence)
+        day += timedelta(days=1)
+    return results
+
+
+# --- changes to a booking ------------------------------------------------------------------
+
+
+def get_booking_for(actor: User, booking_id: int) -> Booking:
+    """A booking the actor may act on; others' bookings are 'not found', not 'forbidden', so
+    guessing ids tells nothing."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not booking.can_act_on(actor):
+        raise NotFound(_("No such booking."))
+    return booking
+
+
+def _require_actor(actor: User | None, booking: Booking) -> None:
+    if actor is not None:
+        require(booking.can_act_on(actor))
+
+
+def cancel(actor: User | None, booking: Booking, *, now: datetime | None = None) -> Booking:
+    """Before start the booking is withdrawn; after start it ends now and frees the rest."""
+    now = now or utcnow()
+    _require_actor(actor, booking)
+    if not booking.is_active:
+        raise PolicyViolation(
+            _(
+                "The booking is %(status)s and cannot be cancelled.",
+                status=booking.status.label.lower(),
+            ),
+            code="not_active",
+        )
+    if now >= booking.occupied_until:
+        raise PolicyViolation(_("The booking has already ended."), code="ended")
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = now
+    booking.occupied_until = max(booking.starts_at, now)
+    _add_event(booking, BookingStatus.CANCELLED, now, actor)
+    if actor is not None and actor.id != booking.user_id:
+        record(actor, "booking.cancel_on_behalf", booking, f"booking #{booking.id}")
+    db.session.commit()
+    return booking
+
+
+def checkin_opens(booking: Booking) -> datetime:
+    return booking.starts_at - CHECKIN_OPENS_BEFORE
+
+
+def release_deadline(booking: Booking) -> datetime:
+    """When a booking that required check-in is released if nobody checked in: the grace
+    period after its start, or after its creation for a booking made after its own start."""
+    grace = timedelta(minutes=booking.hub.checkin_grace_minutes)
+    return max(booking.starts_at, booking.created_at) + grace
+
+
+def check_in(actor: User | None, booking: Booking, *, now: datetime | None = None) -> Booking:
+    now = now or utcnow()
+    _require_actor(actor, booking)
+    if booking.status is BookingStatus.CHECKED_IN:
+        raise PolicyViolation(_("You are already checked in."), code="already_checked_in")
+    if booking.status is not BookingStatus.CONFIRMED or now >= booking.occupied_until:
+        raise PolicyViolation(
+            _(
+                "The booking is %(status)s; check-in is closed.",
+                status=booking.status.label.lower(),
+            ),
+            code="not_active",
+        )
+    if now < checkin_opens(booking):
+        raise PolicyViolation(
+            _(
+                "Check-in opens at %(time)s, %(n)d minutes before the start.",
+                time=_fmt_time(checkin_opens(booking), booking.hub),
+                n=int(CHECKIN_OPENS_BEFORE.total_seconds() // 60),
+            ),
+            code="too_early",
+        )
+    booking.status = BookingStatus.CHECKED_IN
+    booking.checked_in_at = now
+    _add_event(booking, BookingStatus.CHECKED_IN, now, actor)
+    db.session.commit()
+    return booking
+
+
+def check_out(actor: User | None, booking: Booking, *, now: datetime | None = None) -> Booking:
+    """Leave early: the booking completes now and the rest of its time is free again."""
+    now = now or utcnow()
+    _require_actor(actor, booking)
+    if booking.status is not BookingStatus.CHECKED_IN:
+        raise PolicyViolation(_("Check in before you check out."), code="not_checked_in")
+    end = min(max(now, booking.starts_at), booking.ends_at)
+    booking.status = BookingStatus.COMPLETED
+    booking.checked_out_at = end
+    booking.occupied_until = end
+    _add_event(booking, BookingStatus.COMPLETED, end, actor, note="check_out")
+    db.session.commit()
+    return booking
+
+
+def release_no_shows(now: datetime | None = None) -> list[Booking]:
+    """Release bookings that required check-in and got none within the grace period; they
+    count as no-shows and their desks are free from the deadline on (run every minute)."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(Booking)
+        .where(
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.checkin_required,
+            Booking.starts_at <= now,
+        )
+        .order_by(Booking.starts_at)
+    ).all()
+    released = []
+    for booking in due:
+        deadline = release_deadline(booking)
+        if deadline > now:
+            continue
+        booking.status = BookingStatus.RELEASED
+        booking.released_at = min(deadline, booking.ends_at)
+        booking.occupied_until = booking.released_at
+        _add_event(booking, BookingStatus.RELEASED, booking.released_at, None)
+        released.append(booking)
+    db.session.commit()
+    return released
+
+
+def complete_past(now: datetime | None = None) -> list[Booking]:
+    """Bookings whose time is over become completed (a no-show is released first)."""
+    now = now or utcnow()
+    release_no_shows(now)
+    done = db.session.scalars(
+        select(Booking).where(Booking.is_active, Booking.ends_at <= now)
+    ).all()
+    for booking in done:
+        booking.status = BookingStatus.COMPLETED
+        _add_event(booking, BookingStatus.COMPLETED, booking.ends_at, None)
+    db.session.commit()
+    return list(done)
+
+
+# --- availability --------------------------------------------------------------------------
+
+
+@dataclass
+class DeskState:
+    """A desk over a wanted window: free for all of it, partly, or not, and why."""
+
+    desk: Desk
+    state: str  # free | partly | booked | out_of_service | closed
+    reason: str = ""
+    free: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+
+def availability(
+    hub: Hub,
+    starts: datetime,
+    ends: datetime,
+    equipment: list[Equipment] | tuple = (),
+) -> list[DeskState]:
+    """For each active desk with the wished equipment: free for the whole window, partly free
+    (with the free stretches), or not, with the reason. Two queries, whatever the hub's size."""
+    starts, ends = starts.astimezone(UTC), ends.astimezone(UTC)
+    desks = matching_desks(hub, equipment)
+    zone = hub_zone(hub)
+    schedule = schedule_of(hub, starts.astimezone(zone).date())
+    if not schedule.is_open:
+        reason = schedule.holiday or schedule.closure or _("Closed")
+        return [DeskState(d, "closed", reason) for d in desks]
+    opens, closes = (t.astimezone(UTC) for t in schedule.interval(hub.timezone))
+    window = (max(starts, opens), min(ends, closes))
+    if window[0] >= window[1]:
+        return [DeskState(d, "closed", _("Outside opening hours")) for d in desks]
+    ids = [d.id for d in desks]
+    busy: dict[int, list[tuple[datetime, datetime, str]]] = {i: [] for i in ids}
+    for desk_id, b_start, b_end in db.session.execute(
+        select(Booking.desk_id, Booking.starts_at, Booking.occupied_until).where(
+            Booking.desk_id.in_(ids),
+            Booking.starts_at < ends,
+            Booking.occupied_until > starts,
+        )
+    ):
+        busy[desk_id].append((b_start, b_end, "booked"))
+    for desk_id, o_start, o_end, reason in db.session.execute(
+        select(
+            OutOfService.desk_id, OutOfService.starts_at, OutOfService.ends_at, OutOfService.reason
+        ).where(
+            OutOfService.desk_id.in_(ids),
+            OutOfService.starts_at < ends,
+            OutOfService.ends_at > starts,
+        )
+    ):
+        busy[desk_id].append((o_start, o_end, reason))
+    states = []
+    for desk in desks:
+        free = _free_stretches(window, busy[desk.id])
+        partial_window = window != (starts, ends)
+        if free == [window] and not partial_window:
+            states.append(DeskState(desk, "free", free=free))
+        elif free:
+            states.append(DeskState(desk, "partly", _("Partly free"), free=free))
+        else:
+            oos = next((r for *_, r in busy[desk.id] if r != "booked"), None)
+            if oos is not None:
+                states.append(DeskState(desk, "out_of_service", oos))
+            else:
+                states.append(DeskState(desk, "booked", _("Booked")))
+    return states
+
+
+def _free_stretches(window, busy) -> list[tuple[datetime, datetime]]:
+    free, cursor = [], window[0]
+    for b_start, b_end, _reason in sorted(busy):
+        if b_start > cursor:
+            free.append((cursor, min(b_start, window[1])))
+        cursor = max(cursor, b_end)
+        if cursor >= window[1]:
+            break
+    if cursor < window[1]:
+        free.append((cursor, window[1]))
+    return [(a, b) for a, b in free if b > a]
+
+
+def record_demand_miss(
+    hub: Hub, user: User | None, starts: datetime, ends: datetime, source: str, *, now=None
+) -> None:
+    """Unmet demand for the needs analysis: hub, wanted window, organisation; no name. The
+    same organisation's miss for the same window within a few minutes counts once."""
+    now = now or utcnow()
+    organisation_id = user.organisation_id if user is not None else None
+    recent = db.session.scalar(
+        select(DemandMiss.id).where(
+            DemandMiss.hub_id == hub.id,
+            DemandMiss.organisation_id == organisation_id,
+            DemandMiss.wanted_start == starts,
+            DemandMiss.wanted_end == ends,
+            DemandMiss.created_at > now - DEMAND_MISS_DEDUPE,
+        )
+    )
+    if recent is not None:
+        return
+    db.session.add(
+        DemandMiss(
+            hub_id=hub.id,
+            organisation_id=organisation_id,
+            wanted_start=starts,
+            wanted_end=ends,
+            source=source,
+            created_at=now,
+        )
+    )
+    db.session.commit()
+
+
+def search(
+    user: User,
+    hub: Hub,
+    starts: datetime,
+    ends: datetime,
+    equipment: list[Equipment] | tuple = (),
+    *,
+    now: datetime | None = None,
+) -> list[DeskState]:
+    """Availability as an employee searches it: a search that finds no desk free for the whole
+    window is recorded as unmet demand."""
+    states = availability(hub, starts, ends, equipment)
+    open_window = any(s.state != "closed" for s in states)
+    if open_window and not any(s.state == "free" for s in states):
+        record_demand_miss(
+            hub, user, starts.astimezone(UTC), ends.astimezone(UTC), "search", now=now
+        )
+    return states
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+
+def my_bookings(user: User, now: datetime | None = None) -> tuple[list[Booking], list[Booking]]:
+    """The user's upcoming and ongoing bookings (soonest first) and past ones (newest first)."""
+    now = now or utcnow()
+    upcoming = db.session.scalars(
+        select(Booking)
+        .where(Booking.user_id == user.id, Booking.is_active, Booking.occupied_until > now)
+        .order_by(Booking.starts_at)
+    ).all()
+    past = db.session.scalars(
+        select(Booking)
+        .where(
+            Booking.user_id == user.id,
+            or_(~Booking.is_active, Booking.occupied_until <= now),
+        )
+        .order_by(Booking.starts_at.desc())
+        .limit(50)
+    ).all()
+    return list(upcoming), list(past)
+
+
+def bookings_on_desk(desk: Desk, starts: datetime, ends: datetime) -> list[Booking]:
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(
+                Booking.desk_id == desk.id,
+                Booking.starts_at < ends,
+                Booking.occupied_until > starts,
+            )
+            .order_by(Booking.starts_at)
+        )
+    )

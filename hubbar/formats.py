@@ -1,0 +1,57 @@
+"""How dates, times and amounts read: ISO dates, 09.00 in Swedish (09:00 in English), weeks
+from Monday with ISO week numbers, kronor with a decimal comma."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    return value.isoformat()
+
+
+def fmt_time(value: time | datetime | None) -> str:
+    if value is None:
+        return ""
+    separator = "." if str(get_locale()) == "sv" else ":"
+    return f"{value.hour:02d}{separator}{value.minute:02d}"
+
+
+def fmt_datetime(value: datetime | None, timezone: str = "Europe/Stockholm") -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{fmt_date(local)} {fmt_time(local)}"
+
+
+def fmt_weekday(value: date | int, width: str = "wide") -> str:
+    if isinstance(value, int):
+        value = date(2024, 1, 1 + value)  # 2024-01-01 was a Monday
+    name = format_date(value, "EEEE" if width == "wide" else "EEE")
+    return name[:1].upper() + name[1:]
+
+
+def fmt_week(value: date) -> str:
+    return _("week %(n)d", n=value.isocalendar().week)
+
+
+def fmt_money(value: Decimal | float | int | None) -> str:
+    if value is None:
+        return ""
+    text = f"{Decimal(value):,.2f}"
+    if str(get_locale()) == "sv":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+    return f"{text} kr"
+
+
+def local_time(value: datetime, timezone: str) -> datetime:
+    return value.astimezone(ZoneInfo(timezone))

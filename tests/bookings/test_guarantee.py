@@ -1,0 +1,104 @@
+"""The database itself refuses two bookings on one desk at once, and one person in two places."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+import time_machine
+from sqlalchemy.exc import IntegrityError
+
+from hubbar.bookings import operations as ops
+from hubbar.bookings.models import Booking, BookingStatus
+from hubbar.errors import BookingConflict
+from hubbar.extensions import db
+from tests.factories import make_hub, make_user
+from tests.helpers import STOCKHOLM, count
+
+
+def at(day: str, hhmm: str) -> datetime:
+    return datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=STOCKHOLM)
+
+
+def _row(desk, user, start, end, **overrides) -> Booking:
+    values = dict(
+        desk=desk,
+        hub_id=desk.hub_id,
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        starts_at=start,
+        ends_at=end,
+        occupied_until=end,
+        status=BookingStatus.CONFIRMED,
+    )
+    values.update(overrides)
+    return Booking(**values)
+
+
+@pytest.fixture()
+def hub():
+    return make_hub(desks=2)
+
+
+def test_database_refuses_overlap_on_one_desk(hub):
+    desk = hub.desks[0]
+    anna, erik = make_user(hub.host_organisation), make_user(hub.host_organisation)
+    db.session.add(_row(desk, anna, at("2026-12-01", "09:00"), at("2026-12-01", "12:00")))
+    db.session.commit()
+    db.session.add(_row(desk, erik, at("2026-12-01", "11:30"), at("2026-12-01", "13:00")))
+    with pytest.raises(IntegrityError, match="booking_desk_overlap"):
+        db.session.commit()
+    db.session.rollback()
+    assert count(Booking) == 1
+
+
+def test_database_refuses_one_person_on_two_desks_at_once(hub):
+    anna = make_user(hub.host_organisation)
+    db.session.add(_row(hub.desks[0], anna, at("2026-12-01", "09:00"), at("2026-12-01", "12:00")))
+    db.session.commit()
+    db.session.add(_row(hub.desks[1], anna, at("2026-12-01", "10:00"), at("2026-12-01", "11:00")))
+    with pytest.raises(IntegrityError, match="booking_user_overlap"):
+        db.session.commit()
+    db.session.rollback()
+    assert count(Booking) == 1
+
+
+def test_back_to_back_and_cancelled_bookings_do_not_overlap(hub):
+    desk = hub.desks[0]
+    anna, erik, sara = (make_user(hub.host_organisation) for _ in range(3))
+    start, noon = at("2026-12-01", "09:00"), at("2026-12-01", "12:00")
+    db.session.add(_row(desk, anna, start, noon))
+    # Cancelled before start: an empty occupied interval, which overlaps nothing.
+    db.session.add(
+        _row(desk, sara, noon, at("2026-12-01", "15:00"), occupied_until=noon,
+             status=BookingStatus.CANCELLED)
+    )
+    db.session.add(_row(desk, erik, noon, at("2026-12-01", "13:00")))
+    db.session.commit()
+    assert count(Booking) == 3
+
+
+def test_moving_a_booking_onto_another_is_refused(hub):
+    desk = hub.desks[0]
+    anna, erik = make_user(hub.host_organisation), make_user(hub.host_organisation)
+    db.session.add(_row(desk, anna, at("2026-12-01", "09:00"), at("2026-12-01", "10:00")))
+    moved = _row(desk, erik, at("2026-12-01", "10:00"), at("2026-12-01", "11:00"))
+    db.session.add(moved)
+    db.session.commit()
+    moved.starts_at = at("2026-12-01", "09:30")
+    with pytest.raises(IntegrityError, match="booking_desk_overlap"):
+        db.session.commit()
+    db.session.rollback()
+
+
+@time_machine.travel(datetime(2026, 11, 30, 8, 0, tzinfo=STOCKHOLM), tick=False)
+def test_race_lost_at_the_database_is_the_ordinary_conflict(hub, monkeypatch):
+    """Both requests passed the pre-check; the database refuses the second: a 409 answer."""
+    desk = hub.desks[0]
+    anna, erik = make_user(hub.host_organisation), make_user(hub.host_organisation)
+    ops.book(anna, anna, desk, at("2026-12-01", "09:00"), at("2026-12-01", "12:00"))
+    monkeypatch.setattr(ops, "_desk_taken", lambda *args: None)
+    with pytest.raises(BookingConflict) as refused:
+        ops.book(erik, erik, desk, at("2026-12-01", "10:00"), at("2026-12-01", "11:00"))
+    assert refused.value.code == "booking_conflict"
+    assert count(Booking) == 1
