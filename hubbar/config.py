@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import secrets
+from datetime import timedelta
 from pathlib import Path
 
-DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+SECRET_KEY_FILE = "secret_key"
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -21,9 +23,10 @@ def load_config(instance_path: str) -> dict:
     database (e.g. ``postgresql+psycopg://user@host/db``).
     """
     env = os.environ
+    secure = _bool(env.get("HUBBAR_SECURE_COOKIES"), False)
     default_db = "sqlite:///" + str(Path(instance_path) / "hubbar.sqlite3")
     return {
-        "SECRET_KEY": env.get("HUBBAR_SECRET_KEY", DEV_SECRET_KEY),
+        "SECRET_KEY": env.get("HUBBAR_SECRET_KEY") or instance_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": env.get("HUBBAR_DATABASE_URL", default_db),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BABEL_DEFAULT_LOCALE": "sv",
@@ -36,9 +39,22 @@ def load_config(instance_path: str) -> dict:
         "HUBBAR_SMALL_GROUP_K": int(env.get("HUBBAR_SMALL_GROUP_K", "3")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool(env.get("HUBBAR_SECURE_COOKIES"), False),
+        "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Without HUBBAR_SECRET_KEY, a random key kept in the instance folder: never a key that is
+    published in the source, and stable across restarts so sessions survive them."""
+    path = Path(instance_path) / SECRET_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

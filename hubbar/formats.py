@@ -55,3 +55,12 @@ def fmt_money(value: Decimal | float | int | None) -> str:
 
 def local_time(value: datetime, timezone: str) -> datetime:
     return value.astimezone(ZoneInfo(timezone))
+
+
+def local_today(timezone: str | None = None) -> date:
+    """Today's date where the hub (or, without a zone, the service) is, not on the server's
+    clock: between 00.00 and 01.00 Stockholm time a UTC server is still on yesterday."""
+    from flask import current_app
+
+    zone = timezone or current_app.config["HUBBAR_DEFAULT_TIMEZONE"]
+    return datetime.now(ZoneInfo(zone)).date()

@@ -32,7 +32,7 @@ class OrganisationKind(enum.Enum):
 
 
 ORGANISATION_KIND_LABELS = {
-    OrganisationKind.ADMINISTRATION: _l("Administration"),
+    OrganisationKind.ADMINISTRATION: _l("City administration"),
     OrganisationKind.MUNICIPALITY: _l("Municipality"),
     OrganisationKind.COMPANY: _l("Municipal company"),
 }
@@ -154,7 +154,21 @@ class User(UserMixin, db.Model):
         return self.is_system_admin or bool(self.admin_organisation_ids)
 
     def can_edit_user(self, other: User) -> bool:
-        return self.is_system_admin or other.organisation_id in self.admin_organisation_ids
+        """System admins edit everyone. Organisation admins edit the employees of their
+        organisation, but nobody who holds a role: an organisation admin must not be able to
+        reset the password of (and so become) an evaluator, a hub manager or an admin."""
+        if self.is_system_admin:
+            return True
+        return (
+            other.organisation_id in self.admin_organisation_ids
+            and not other.roles
+            and other.id != self.id
+        )
+
+    def get_id(self) -> str:
+        """The session's user id carries a fingerprint of the password, so a password change
+        or reset ends every other session of the account."""
+        return f"{self.id}:{(self.password_hash or '')[-8:]}"
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

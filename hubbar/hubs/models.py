@@ -197,7 +197,11 @@ class Desk(db.Model):
         back_populates="desk", order_by="OutOfService.starts_at", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (UniqueConstraint("hub_id", "label"),)
+    __table_args__ = (
+        UniqueConstraint("hub_id", "label"),
+        # Lets a booking refer to (hub, desk) together, so its hub is always its desk's hub.
+        UniqueConstraint("hub_id", "id"),
+    )
 
     @property
     def equipment(self) -> list[Equipment]:

@@ -18,6 +18,7 @@ from hubbar.accounts.models import Organisation, User
 from hubbar.audit.operations import apply_changes, record
 from hubbar.errors import InvalidInput, NotFound
 from hubbar.extensions import db
+from hubbar.hubs.calendar import exists_on_wall_clock
 from hubbar.hubs.models import (
     Closure,
     Desk,
@@ -346,6 +347,12 @@ def add_out_of_service(
         raise InvalidInput(_("Give a time with a time zone."))
     check_calendar_date(starts.date(), "start_date")
     check_calendar_date(ends.date(), "end_date")
+    for moment, field_name in ((starts, "start_time"), (ends, "end_time")):
+        if not exists_on_wall_clock(moment):
+            raise InvalidInput(
+                _("That time does not exist that night: the clocks go forward."),
+                field=field_name,
+            )
     # Compared in UTC: two times in one zone compare by wall clock, which is wrong across a
     # DST change (02.30 on the spring-forward night is later than 03.00).
     starts, ends = starts.astimezone(UTC), ends.astimezone(UTC)

@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 
 from hubbar.accounts.operations import get_organisation, list_organisations
 from hubbar.errors import DomainError
+from hubbar.formats import local_today
 from hubbar.hubs import operations as ops
 from hubbar.hubs.calendar import hub_days, week_of
 from hubbar.hubs.forms import (
@@ -42,10 +43,10 @@ def _week_start() -> date:
     try:
         day = date.fromisoformat(request.args.get("week", ""))
     except ValueError:
-        day = date.today()
+        day = local_today()
     # The page shows the week and links to the weeks before and after: those must exist.
     if not date.min + timedelta(days=7) <= day <= date.max - timedelta(days=14):
-        day = date.today()
+        day = local_today()
     return week_of(day)[0]
 
 
@@ -70,7 +71,7 @@ def _managed_hub(hub_id: int) -> Hub:
 @login_required
 def index():
     hubs = ops.bookable_hubs(current_user)
-    monday, sunday = week_of(date.today())
+    monday, sunday = week_of(local_today())
     locale = str(get_locale())
     weeks = {hub.id: hub_days(hub, monday, sunday, locale) for hub in hubs}
     return render_template("hubs/index.html", hubs=hubs, weeks=weeks)
@@ -114,11 +115,12 @@ def manage(hub_id: int):
 
 def _manage_page(hub: Hub, closure_form: ClosureForm, status: int = 200):
     """The hub manager's overview: desks, hours, closed days ahead, closures."""
-    today = date.today()
-    upcoming = [
+    today = local_today(hub.timezone)
+    weekly = {row.weekday for row in hub.opening_hours}
+    upcoming = [  # days the hub would otherwise be open
         d
         for d in hub_days(hub, today, today + timedelta(days=90), str(get_locale()))
-        if d.holiday or d.closure or d.early_closing
+        if (d.holiday or d.closure or d.early_closing) and d.day.weekday() in weekly
     ]
     page = render_template(
         "hubs/manage.html",
@@ -220,7 +222,7 @@ def desk_form(hub_id: int, desk_id: int | None = None):
                 desk = ops.create_desk(
                     current_user, hub, form.label.data, form.zone.data, equipment, form.active.data
                 )
-                flash(_("Desk %(label)s is added.", label=desk.label), "success")
+                flash(_("%(label)s is added.", label=desk.label), "success")
             else:
                 ops.update_desk(
                     current_user,
@@ -230,7 +232,7 @@ def desk_form(hub_id: int, desk_id: int | None = None):
                     equipment,
                     form.active.data,
                 )
-                flash(_("Desk %(label)s is saved.", label=desk.label), "success")
+                flash(_("%(label)s is saved.", label=desk.label), "success")
         except DomainError as error:
             form_error(form, error)
         else:
@@ -259,7 +261,7 @@ def out_of_service_add(hub_id: int, desk_id: int):
             form_error(form, error)
         else:
             flash(
-                _("Desk %(label)s is out of service for that period.", label=desk.label), "success"
+                _("%(label)s is out of service for that period.", label=desk.label), "success"
             )
             return redirect(url_for("hubs.desk_form", hub_id=hub.id, desk_id=desk.id))
     desk_form = DeskForm(obj=desk, formdata=None)
@@ -282,7 +284,7 @@ def out_of_service_delete(hub_id: int, desk_id: int, period_id: int):
     hub = _managed_hub(hub_id)
     desk = ops.get_desk(hub, desk_id)
     ops.delete_out_of_service(current_user, desk, period_id)
-    flash(_("Desk %(label)s is back in service.", label=desk.label), "success")
+    flash(_("%(label)s is back in service.", label=desk.label), "success")
     return redirect(url_for("hubs.desk_form", hub_id=hub.id, desk_id=desk.id))
 
 

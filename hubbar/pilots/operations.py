@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -12,6 +13,7 @@ from hubbar.accounts.models import Organisation, User
 from hubbar.audit.operations import apply_changes, record
 from hubbar.errors import InvalidInput, NotAllowed, NotFound
 from hubbar.extensions import db
+from hubbar.formats import local_today
 from hubbar.hubs.models import Hub
 from hubbar.operations import require
 from hubbar.pilots.models import ChargingModel, Pilot, PilotStatus
@@ -54,7 +56,7 @@ def create_pilot(
         start_date=start_date,
         end_date=end_date,
         charging_model=charging_model,
-        status=status_on(start_date, end_date, date.today(), PilotStatus.PLANNED),
+        status=status_on(start_date, end_date, local_today(), PilotStatus.PLANNED),
     )
     db.session.add(pilot)
     record(actor, "pilot.create", pilot, f"{name} {start_date}–{end_date}")
@@ -98,3 +100,10 @@ def get_pilot_for(user: User, pilot_id: int) -> Pilot:
     if not pilot.can_view(user):
         raise NotAllowed(_("You do not have permission to see this pilot."))
     return pilot
+
+
+def participants_by_organisation(pilot: Pilot, k: int) -> list[tuple[str, int | None]]:
+    """Participants per home organisation for evaluators: a count under ``k`` is None (shown
+    as "< k"), so that no small group can be singled out (DESIGN.md, privacy)."""
+    counts = Counter(p.organisation.name for p in pilot.participants)
+    return [(name, n if n >= k else None) for name, n in sorted(counts.items())]

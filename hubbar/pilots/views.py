@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 
@@ -22,10 +20,11 @@ def index():
 @login_required
 def detail(pilot_id: int):
     pilot = ops.get_pilot_for(current_user, pilot_id)
-    per_organisation = Counter(p.organisation.name for p in pilot.participants)
     return render_template(
         "pilots/detail.html",
         pilot=pilot,
-        per_organisation=sorted(per_organisation.items()),
+        per_organisation=ops.participants_by_organisation(
+            pilot, current_app.config["HUBBAR_SMALL_GROUP_K"]
+        ),
         k=current_app.config["HUBBAR_SMALL_GROUP_K"],
     )

@@ -145,7 +145,8 @@ def upgrade():
     sa.Column('created_at', hubbar.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], name=op.f('fk_desks_hub_id_hubs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_desks')),
-    sa.UniqueConstraint('hub_id', 'label', name=op.f('uq_desks_hub_id'))
+    sa.UniqueConstraint('hub_id', 'id', name=op.f('uq_desks_hub_id_id')),
+    sa.UniqueConstraint('hub_id', 'label', name=op.f('uq_desks_hub_id_label'))
     )
     with op.batch_alter_table('desks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_desks_hub_id'), ['hub_id'], unique=False)

@@ -243,3 +243,48 @@ def test_employee_cannot_manage_users(client):
     assert response.status_code == 403
     assert shows(response, sv("You do not have permission to see or change this."))
     assert count(User) == before
+
+
+def test_org_admin_cannot_take_over_a_colleague_who_holds_a_role(client):
+    """An organisation admin may manage the employees of their organisation, but not reset
+    the password of (and so become) an evaluator, hub manager or admin employed there."""
+    from tests.factories import make_evaluator, make_pilot
+
+    kuf = make_organisation(name="Kulturförvaltningen", code="KuF")
+    evaluator = make_evaluator(make_pilot(), organisation=kuf)
+    employee = make_user(organisation=kuf)
+    org_admin = make_org_admin(kuf)
+    login(client, org_admin)
+    before = reload(evaluator).password_hash
+
+    assert client.get(f"/admin/users/{evaluator.id}").status_code == 403
+    assert client.post(f"/admin/users/{evaluator.id}/invitation").status_code == 403
+    response = client.post(
+        f"/admin/users/{evaluator.id}",
+        data={"display_name": "X", "organisation_id": kuf.id, "locale": "sv"},
+    )
+    assert response.status_code == 403
+    assert reload(evaluator).password_hash == before and reload(evaluator).active
+    # An ordinary employee of the organisation is still theirs to help.
+    assert client.post(f"/admin/users/{employee.id}/invitation").status_code == 200
+    [event] = audit_events("user.password_link")
+    assert event.actor_id == org_admin.id and event.object_id == employee.id
+
+
+def test_changing_the_password_ends_other_sessions(client, app):
+    user = make_user()
+    other_device = app.test_client()
+    login(client, user)
+    login(other_device, user)
+    assert other_device.get("/profile").status_code == 200
+    response = client.post(
+        "/profile",
+        data={
+            "password-current_password": "correct horse battery",
+            "password-password": "a brand new passphrase",
+            "password-confirm": "a brand new passphrase",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get("/profile").status_code == 200  # this session was renewed
+    assert other_device.get("/profile").status_code == 302  # the other one is logged out

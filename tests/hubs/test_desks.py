@@ -49,7 +49,7 @@ def test_create_desk_with_equipment(client, hub, manager):
     assert response.status_code == 302
     assert location(response) == f"/manage/hubs/{hub.id}#desks"
     page = client.get(f"/manage/hubs/{hub.id}")
-    assert shows(page, sv("Desk %(label)s is added.", label="Plats 1"))
+    assert shows(page, sv("%(label)s is added.", label="Plats 1"))
     assert shows(page, sv("External screen"))
     [desk] = reload(hub).desks
     assert (desk.label, desk.zone, desk.active) == ("Plats 1", "Plan 2", True)
@@ -94,7 +94,7 @@ def test_edit_equipment(client, hub, manager):
         data=_desk(equipment=["quiet_zone", "height_adjustable"], zone="Tyst zon"),
     )
     assert response.status_code == 302
-    assert shows(client.get(location(response)), sv("Desk %(label)s is saved.", label="Plats 1"))
+    assert shows(client.get(location(response)), sv("%(label)s is saved.", label="Plats 1"))
     desk = reload(desk)
     assert desk.equipment == [Equipment.HEIGHT_ADJUSTABLE, Equipment.QUIET_ZONE]
     assert desk.zone == "Tyst zon"
@@ -137,7 +137,7 @@ def test_out_of_service_period_is_shown_on_the_desk_and_the_hub(client, hub, man
     assert response.status_code == 302
     assert location(response) == f"/manage/hubs/{hub.id}/desks/{desk.id}"
     page = client.get(location(response))
-    assert shows(page, sv("Desk %(label)s is out of service for that period.", label="Plats 3"))
+    assert shows(page, sv("%(label)s is out of service for that period.", label="Plats 3"))
     assert shows(page, "2026-06-01 08.00")
     assert shows(page, "2026-06-03 17.00")
     assert shows(page, "Trasig stol")
@@ -180,9 +180,11 @@ DATE_RANGE = (
     [
         (_period("2026-06-03", "08:00", "2026-06-01", "17:00"), "The end must be after the start."),
         (_period("2026-06-01", "10:00", "2026-06-01", "10:00"), "The end must be after the start."),
-        # 02.30 does not exist on 29 March (clocks go from 02.00 to 03.00): 02.30 as given is
-        # later than 03.00 summer time, so the period would end before it starts.
-        (_period("2026-03-29", "02:30", "2026-03-29", "03:00"), "The end must be after the start."),
+        # 02.30 does not exist on 29 March (clocks go from 02.00 to 03.00).
+        (
+            _period("2026-03-29", "02:30", "2026-03-29", "03:00"),
+            "That time does not exist that night: the clocks go forward.",
+        ),
         (_period("2026-06-01", "08:00", "2026-06-03", "17:00", reason=""), "Give a reason."),
         (_period("2026-06-01", "08:00", "2026-06-03", "17:00", reason="  "), "Give a reason."),
         (_period("2026-06-01", "", "2026-06-03", "17:00"), "Enter a time."),
@@ -212,7 +214,7 @@ def test_back_in_service(client, hub, manager):
     )
     assert response.status_code == 302
     assert shows(
-        client.get(location(response)), sv("Desk %(label)s is back in service.", label="Plats 3")
+        client.get(location(response)), sv("%(label)s is back in service.", label="Plats 3")
     )
     assert count(OutOfService) == 0
     [event] = audit_events("desk.back_in_service")
