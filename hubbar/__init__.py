@@ -41,11 +41,17 @@ def create_app(config: dict | None = None) -> Flask:
 
     from hubbar.accounts.views import bp as accounts_bp
     from hubbar.audit.views import bp as audit_bp
+    from hubbar.bookings.views import bp as bookings_bp
     from hubbar.hubs.views import bp as hubs_bp
     from hubbar.pilots.views import bp as pilots_bp
 
-    for blueprint in (accounts_bp, hubs_bp, pilots_bp, audit_bp):
+    for blueprint in (accounts_bp, hubs_bp, bookings_bp, pilots_bp, audit_bp):
         app.register_blueprint(blueprint)
+
+    from hubbar.api.views import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # token-authenticated; the API never reads the session cookie
 
     from hubbar import cli
 

@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from hubbar.errors import DomainError
+from hubbar.formats import fmt_datetime
 
 hubbar_cli = AppGroup("hubbar", help="hubbar administration.")
 
@@ -23,8 +24,7 @@ def demo_command(if_empty: bool) -> None:
             _print_logins(DEMO_PASSWORD)
             return
         raise click.ClickException("The database is not empty; the demo needs an empty one.")
-    load_demo()
-    click.echo("Demo data loaded.")
+    click.echo(str(load_demo()))
     _print_logins(DEMO_PASSWORD)
 
 
@@ -36,6 +36,22 @@ def _print_logins(password: str) -> None:
     for email, role in DEMO_LOGINS:
         click.echo(f"  {email:<48} {role}")
     click.echo("")
+
+
+@hubbar_cli.command("release-no-shows")
+def release_no_shows_command() -> None:
+    """Release no-shows and complete past bookings once (what the scheduler does every
+    minute; for cron when the scheduler is off)."""
+    from hubbar.bookings import operations as ops
+
+    released = ops.release_no_shows()
+    completed = ops.complete_past()
+    for booking in released:
+        click.echo(
+            f"  released #{booking.id}: {booking.hub.name}, {booking.desk.label}, "
+            f"{fmt_datetime(booking.starts_at, booking.hub.timezone)}"
+        )
+    click.echo(f"{len(released)} no-shows released, {len(completed)} past bookings completed.")
 
 
 @hubbar_cli.command("create-admin")
@@ -94,6 +110,40 @@ def import_users_command(path, dry_run: bool) -> None:
     click.echo(f"{len(report.accepted)} users {verb}, {len(report.refused)} rows refused.")
     for row in report.refused:
         click.echo(f"  row {row.line}: {row.email or '-'}: {row.reason}")
+
+
+@hubbar_cli.command("create-pilot")
+@click.argument("name")
+@click.option("--host", required=True, help="Short code or name of the host organisation.")
+@click.option("--hub", "hub_names", multiple=True, required=True, help="Hub name (repeatable).")
+@click.option("--guest", "guests", multiple=True, help="Guest organisation (repeatable).")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="YYYY-MM-DD")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Default: two months later.")
+def create_pilot_command(name, host, hub_names, guests, start, end) -> None:
+    """Create a pilot, so evaluators can be given it as their scope."""
+    from sqlalchemy import select
+
+    from hubbar.accounts.operations import find_organisation
+    from hubbar.extensions import db
+    from hubbar.hubs.models import Hub
+    from hubbar.pilots.operations import create_pilot
+
+    host_org = find_organisation(host)
+    guest_orgs = [find_organisation(g) for g in guests]
+    hubs = [db.session.scalar(select(Hub).where(Hub.name == n)) for n in hub_names]
+    unknown = [
+        n for n, o in zip((host, *guests), (host_org, *guest_orgs), strict=True) if o is None
+    ]
+    unknown += [n for n, h in zip(hub_names, hubs, strict=True) if h is None]
+    if unknown:
+        raise click.ClickException(f"Unknown: {', '.join(unknown)}")
+    try:
+        pilot = create_pilot(
+            None, name, host_org, hubs, guest_orgs, start.date(), end.date() if end else None
+        )
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"Pilot {pilot.name} created: {pilot.start_date} – {pilot.end_date}.")
 
 
 def init_app(app: Flask) -> None:

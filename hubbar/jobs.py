@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from flask import Flask
 
 from hubbar.db import utcnow
 from hubbar.extensions import scheduler
+from hubbar.formats import local_today
 
 log = logging.getLogger(__name__)
 
@@ -18,22 +18,57 @@ def advance_pilot_statuses(app: Flask) -> None:
     from hubbar.pilots.operations import advance_statuses
 
     with app.app_context():
-        changed = advance_statuses(date.today())
+        changed = advance_statuses(local_today())
         if changed:
             log.info("Pilot status changed: %s", ", ".join(p.name for p in changed))
+
+
+def release_no_shows(app: Flask) -> int:
+    """Release the bookings whose check-in grace period has run out (every minute)."""
+    from hubbar.bookings import operations
+
+    with app.app_context():
+        released = operations.release_no_shows()
+        if released:
+            log.info(
+                "Released %d no-show booking(s): %s",
+                len(released),
+                ", ".join(f"#{b.id}" for b in released),
+            )
+        return len(released)
+
+
+def complete_past_bookings(app: Flask) -> int:
+    """Mark bookings whose time is over as completed (every five minutes)."""
+    from hubbar.bookings import operations
+
+    with app.app_context():
+        completed = operations.complete_past()
+        if completed:
+            log.info("Completed %d past booking(s)", len(completed))
+        return len(completed)
+
+
+JOBS = [
+    # (function, minutes between runs)
+    (advance_pilot_statuses, 15),
+    (release_no_shows, 1),
+    (complete_past_bookings, 5),
+]
 
 
 def start(app: Flask) -> None:
     """Register the jobs and start the in-process scheduler (once per process)."""
     if scheduler.running:
         return
-    scheduler.add_job(
-        advance_pilot_statuses,
-        "interval",
-        minutes=15,
-        args=[app],
-        id="advance_pilot_statuses",
-        replace_existing=True,
-        next_run_time=utcnow(),  # also once at start-up, so statuses are right at once
-    )
+    for function, minutes in JOBS:
+        scheduler.add_job(
+            function,
+            "interval",
+            minutes=minutes,
+            args=[app],
+            id=function.__name__,
+            replace_existing=True,
+            next_run_time=utcnow(),  # also once at start-up, so everything is right at once
+        )
     scheduler.start()

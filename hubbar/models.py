@@ -1,6 +1,7 @@
 """Imports every model so that the metadata (and Alembic) sees all tables."""
 
 from hubbar.accounts.models import Organisation, RoleAssignment, User  # noqa: F401
+from hubbar.api.models import ApiToken  # noqa: F401
 from hubbar.audit.models import AuditEvent  # noqa: F401
 from hubbar.bookings.models import Booking, BookingEvent, BookingSeries, DemandMiss  # noqa: F401
 from hubbar.hubs.models import (  # noqa: F401

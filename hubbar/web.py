@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     Flask,
@@ -33,6 +31,7 @@ from hubbar.formats import (
     fmt_week,
     fmt_weekday,
     local_time,
+    local_today,
 )
 
 bp = Blueprint("web", __name__)
@@ -151,7 +150,7 @@ def set_language():
 def _inject():
     return {
         "current_locale": str(get_locale()),
-        "today": date.today(),
+        "today": local_today(),
     }
 
 

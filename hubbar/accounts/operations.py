@@ -81,11 +81,16 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
-def load_user(user_id: str) -> User | None:
+def load_user(session_id: str) -> User | None:
+    """The user of a session id from ``User.get_id``, unless the password changed since."""
+    user_id, _sep, fingerprint = (session_id or "").partition(":")
     try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError, OverflowError):
         return None
+    if user is None or (user.password_hash or "")[-8:] != fingerprint:
+        return None
+    return user
 
 
 # --- organisations -------------------------------------------------------------------------
@@ -300,6 +305,9 @@ def invite_token(actor: User | None, user: User) -> str:
     it is bound to the password the account had when it was made."""
     if actor is not None:
         require(actor.can_edit_user(user))
+        action = "user.password_link" if user.has_password else "user.invite"
+        record(actor, action, user, user.email)
+        db.session.commit()
     fingerprint = (user.password_hash or "")[-12:]
     return _invite_serializer().dumps({"u": user.id, "p": fingerprint})
 
@@ -420,7 +428,7 @@ class ImportReport:
         return [r for r in self.rows if r.reason]
 
 
-HEADER_WORDS = {"email", "e-mail", "e-post", "epost", "mail"}
+HEADER_WORDS = {"email", "e-mail", "e-mail address", "e-post", "epost", "e-postadress", "mail"}
 
 
 def _decode(data: bytes | str) -> str:

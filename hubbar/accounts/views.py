@@ -18,6 +18,9 @@ from hubbar.accounts.forms import (
     UserForm,
 )
 from hubbar.accounts.models import OrganisationKind, Role
+from hubbar.api import operations as api_ops
+from hubbar.api.forms import TokenForm
+from hubbar.db import utcnow
 from hubbar.errors import DomainError
 from hubbar.web import form_error, int_arg
 
@@ -80,9 +83,55 @@ def profile():
         except DomainError as error:
             form_error(password_form, error)
         else:
+            # Sessions carry a password fingerprint: renew this one, the others end.
+            login_user(current_user._get_current_object())
             flash(_("Your password is changed."), "success")
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form, password_form=password_form)
+    return _profile_page(form, password_form)
+
+
+def _profile_page(form=None, password_form=None, token_form=None, new_token=None, status=200):
+    """The profile page, with the API tokens section (and a new token, shown this once)."""
+    if form is None:
+        form = ProfileForm(obj=current_user, prefix="profile", formdata=None)
+    if password_form is None:
+        password_form = ChangePasswordForm(prefix="password", formdata=None)
+    if token_form is None:
+        token_form = TokenForm(prefix="token", formdata=None)
+    page = render_template(
+        "accounts/profile.html",
+        form=form,
+        password_form=password_form,
+        token_form=token_form,
+        tokens=api_ops.tokens_of(current_user),
+        new_token=new_token,
+        now=utcnow(),
+        token_days=api_ops.TOKEN_LIFETIME.days,
+    )
+    return page, status
+
+
+@bp.post("/profile/tokens")
+@login_required
+def token_create():
+    """A personal access token for the API, shown on this page once and never again."""
+    form = TokenForm(prefix="token")
+    if form.validate():
+        try:
+            _row, token = api_ops.create_token(current_user, form.name.data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            return _profile_page(new_token=token)
+    return _profile_page(token_form=form, status=422)
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def token_revoke(token_id: int):
+    token = api_ops.revoke_token(current_user, token_id)
+    flash(_("The access token %(name)s is revoked.", name=token.name), "success")
+    return redirect(url_for("accounts.profile"))
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])

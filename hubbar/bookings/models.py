@@ -19,6 +19,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
 )
@@ -72,7 +73,7 @@ class Booking(db.Model):
     __tablename__ = "bookings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    desk_id: Mapped[int] = mapped_column(ForeignKey("desks.id", ondelete="CASCADE"))
+    desk_id: Mapped[int] = mapped_column()
     # The hub and the booker's home organisation are copied at booking time: every metric
     # groups by them, and they stay right after the user is pseudonymised or moves.
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"))
@@ -98,7 +99,8 @@ class Booking(db.Model):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     desk: Mapped[Desk] = relationship()
-    hub: Mapped[Hub] = relationship()
+    # Read-only: the hub is written through the desk (the composite key keeps them together).
+    hub: Mapped[Hub] = relationship(viewonly=True)
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     booked_by: Mapped[User | None] = relationship(foreign_keys=[booked_by_id])
     organisation: Mapped[Organisation] = relationship()
@@ -108,6 +110,9 @@ class Booking(db.Model):
     )
 
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["hub_id", "desk_id"], ["desks.hub_id", "desks.id"], ondelete="CASCADE"
+        ),
         CheckConstraint("ends_at > starts_at", name="end_after_start"),
         CheckConstraint(
             "occupied_until >= starts_at AND occupied_until <= ends_at",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -54,14 +55,19 @@ def local_datetime(hub: Hub, day: date, at: time) -> datetime:
 
 
 def schedule_of(hub: Hub, day: date) -> DaySchedule:
-    return hub_days(hub, day, day)[0]
+    """The day's opening hours, with a holiday's or closure's name in the caller's language."""
+    return hub_days(hub, day, day, str(get_locale()))[0]
 
 
 QUICK_CHOICES = ("morning", "afternoon", "day")
 
 
-def quick_window(hub: Hub, day: date, choice: str) -> tuple[datetime, datetime]:
-    """Förmiddag (opening to 12.00), eftermiddag (12.00 to closing) or heldag."""
+def quick_window(
+    hub: Hub, day: date, choice: str, *, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """Förmiddag (opening to 12.00), eftermiddag (12.00 to closing) or heldag. With ``now``, a
+    window that has begun starts at the current slot instead (today's morning at 10.15 is
+    10.00–12.00), and one that is over is refused."""
     if choice not in QUICK_CHOICES:
         raise InvalidInput(_("Choose morning, afternoon or the whole day."), field="choice")
     schedule = schedule_of(hub, day)
@@ -73,7 +79,12 @@ def quick_window(hub: Hub, day: date, choice: str) -> tuple[datetime, datetime]:
         opens = max(opens, NOON)
     if closes <= opens:
         raise PolicyViolation(_("The hub is not open then that day."), code="outside_opening_hours")
-    return local_datetime(hub, day, opens), local_datetime(hub, day, closes)
+    starts, ends = local_datetime(hub, day, opens), local_datetime(hub, day, closes)
+    if now is not None:
+        starts = max(starts, _floor_to_slot(now, hub))
+        if starts >= ends:
+            raise PolicyViolation(_("That time has passed."), code="in_the_past")
+    return starts, ends
 
 
 def _require_open(schedule: DaySchedule) -> None:
@@ -91,6 +102,13 @@ def _require_open(schedule: DaySchedule) -> None:
     raise PolicyViolation(message, code="closed_day")
 
 
+def _in_utc(starts: datetime, ends: datetime) -> tuple[datetime, datetime]:
+    """The window in UTC; a time without a zone is refused rather than read in the server's."""
+    if starts.tzinfo is None or ends.tzinfo is None:
+        raise InvalidInput(_("Give times with a time zone."), field="start")
+    return starts.astimezone(UTC), ends.astimezone(UTC)
+
+
 def _floor_to_slot(moment: datetime, hub: Hub) -> datetime:
     local = moment.astimezone(hub_zone(hub))
     minutes = local.hour * 60 + local.minute
@@ -104,6 +122,17 @@ def _fmt(moment: datetime, hub: Hub) -> str:
 
 def _fmt_time(moment: datetime, hub: Hub) -> str:
     return fmt_time(moment.astimezone(hub_zone(hub)))
+
+
+def occupying(starts: datetime, ends: datetime) -> tuple:
+    """Conditions for bookings that hold their desk (and their user) at some moment of
+    [starts, ends). A booking cancelled before its start occupies the empty interval, which
+    overlaps nothing, exactly as the database's guarantee sees it."""
+    return (
+        Booking.starts_at < ends,
+        Booking.occupied_until > starts,
+        Booking.occupied_until > Booking.starts_at,
+    )
 
 
 # --- policy --------------------------------------------------------------------------------
@@ -138,7 +167,7 @@ def check_policy(
         )
     if desk is not None and not desk.active:
         raise PolicyViolation(
-            _("Desk %(label)s cannot be booked.", label=desk.label), code="desk_inactive"
+            _("%(label)s cannot be booked.", label=desk.label), code="desk_inactive"
         )
     zone = hub_zone(hub)
     local_start, local_end = starts.astimezone(zone), ends.astimezone(zone)
@@ -193,7 +222,7 @@ def check_policy(
         if broken is not None:
             raise PolicyViolation(
                 _(
-                    "Desk %(label)s is out of service then: %(reason)s.",
+                    "%(label)s is out of service then: %(reason)s.",
                     label=desk.label,
                     reason=broken.reason,
                 ),
@@ -202,8 +231,7 @@ def check_policy(
     own = db.session.scalar(
         select(Booking).where(
             Booking.user_id == user.id,
-            Booking.starts_at < ends,
-            Booking.occupied_until > starts,
+            *occupying(starts, ends),
         )
     )
     if own is not None:
@@ -247,15 +275,14 @@ def _desk_taken(desk: Desk, starts: datetime, ends: datetime) -> Booking | None:
     return db.session.scalar(
         select(Booking).where(
             Booking.desk_id == desk.id,
-            Booking.starts_at < ends,
-            Booking.occupied_until > starts,
+            *occupying(starts, ends),
         )
     )
 
 
 def _conflict(desk: Desk) -> BookingConflict:
     return BookingConflict(
-        _("Desk %(label)s is already booked then. Choose another time or desk.", label=desk.label)
+        _("%(label)s is already booked then. Choose another time or desk.", label=desk.label)
     )
 
 
@@ -291,7 +318,7 @@ def book(
     now = now or utcnow()
     hub = desk.hub
     _may_book_for(actor, user, hub)
-    starts, ends = starts.astimezone(UTC), ends.astimezone(UTC)
+    starts, ends = _in_utc(starts, ends)
     check_policy(hub, desk, user, starts, ends, now)
     if _desk_taken(desk, starts, ends) is not None:
         record_demand_miss(hub, user, starts, ends, "booking", now=now)
@@ -311,15 +338,17 @@ def book(
         created_at=now,
     )
     _add_event(booking, BookingStatus.CONFIRMED, now, actor)
-    db.session.add(booking)
-    if booking.booked_by_id is not None:
-        record(
-            actor,
-            "booking.on_behalf",
-            booking,
-            f"{hub.name} {desk.label} {starts.isoformat()}–{ends.isoformat()} for user #{user.id}",
-        )
     try:
+        db.session.add(booking)
+        if booking.booked_by_id is not None:
+            # record() flushes to learn the booking's id: the database may refuse already here.
+            record(
+                actor,
+                "booking.on_behalf",
+                booking,
+                f"{hub.name} {desk.label} {starts.isoformat()}–{ends.isoformat()} "
+                f"for user #{user.id}",
+            )
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
@@ -351,7 +380,7 @@ def book_any(
     """Book the best matching free desk at the hub."""
     now = now or utcnow()
     _may_book_for(actor, user, hub)
-    starts, ends = starts.astimezone(UTC), ends.astimezone(UTC)
+    starts, ends = _in_utc(starts, ends)
     check_policy(hub, None, user, starts, ends, now)
     for state in availability(hub, starts, ends, equipment):
         if state.state != "free":
@@ -485,6 +514,16 @@ def check_in(actor: User | None, booking: Booking, *, now: datetime | None = Non
     _require_actor(actor, booking)
     if booking.status is BookingStatus.CHECKED_IN:
         raise PolicyViolation(_("You are already checked in."), code="already_checked_in")
+    # Past the deadline the booking is a no-show, even if the minute job has not released it yet.
+    confirmed = booking.status is BookingStatus.CONFIRMED
+    if confirmed and booking.checkin_required and now >= release_deadline(booking):
+        raise PolicyViolation(
+            _(
+                "Check-in closed at %(time)s; the desk is released for others.",
+                time=_fmt_time(release_deadline(booking), booking.hub),
+            ),
+            code="checkin_closed",
+        )
     if booking.status is not BookingStatus.CONFIRMED or now >= booking.occupied_until:
         raise PolicyViolation(
             _(
@@ -539,12 +578,14 @@ def release_no_shows(now: datetime | None = None) -> list[Booking]:
     ).all()
     released = []
     for booking in due:
-        deadline = release_deadline(booking)
-        if deadline > now:
+        # A booking made so late that its grace period outlasts it is a no-show at its end
+        # (not "completed" by complete_past, which runs first at that moment).
+        released_at = min(release_deadline(booking), booking.ends_at)
+        if released_at > now:
             continue
         booking.status = BookingStatus.RELEASED
-        booking.released_at = min(deadline, booking.ends_at)
-        booking.occupied_until = booking.released_at
+        booking.released_at = released_at
+        booking.occupied_until = released_at
         _add_event(booking, BookingStatus.RELEASED, booking.released_at, None)
         released.append(booking)
     db.session.commit()
@@ -602,8 +643,7 @@ def availability(
     for desk_id, b_start, b_end in db.session.execute(
         select(Booking.desk_id, Booking.starts_at, Booking.occupied_until).where(
             Booking.desk_id.in_(ids),
-            Booking.starts_at < ends,
-            Booking.occupied_until > starts,
+            *occupying(starts, ends),
         )
     ):
         busy[desk_id].append((b_start, b_end, "booked"))
@@ -620,8 +660,9 @@ def availability(
     states = []
     for desk in desks:
         free = _free_stretches(window, busy[desk.id])
-        partial_window = window != (starts, ends)
-        if free == [window] and not partial_window:
+        # Judged over the open part of the wanted window: a desk free all the time the hub is
+        # open is free, even if the wish reached past closing time.
+        if free == [window]:
             states.append(DeskState(desk, "free", free=free))
         elif free:
             states.append(DeskState(desk, "partly", _("Partly free"), free=free))
@@ -727,8 +768,7 @@ def bookings_on_desk(desk: Desk, starts: datetime, ends: datetime) -> list[Booki
             select(Booking)
             .where(
                 Booking.desk_id == desk.id,
-                Booking.starts_at < ends,
-                Booking.occupied_until > starts,
+                *occupying(starts, ends),
             )
             .order_by(Booking.starts_at)
         )

@@ -70,7 +70,7 @@ def upgrade():
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_bookings_end_after_start')),
     sa.CheckConstraint('occupied_until >= starts_at AND occupied_until <= ends_at', name=op.f('ck_bookings_occupied_within_booking')),
     sa.ForeignKeyConstraint(['booked_by_id'], ['users.id'], name=op.f('fk_bookings_booked_by_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['desk_id'], ['desks.id'], name=op.f('fk_bookings_desk_id_desks'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['hub_id', 'desk_id'], ['desks.hub_id', 'desks.id'], name=op.f('fk_bookings_hub_id_desks'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], name=op.f('fk_bookings_hub_id_hubs'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_bookings_organisation_id_organisations'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['series_id'], ['booking_series.id'], name=op.f('fk_bookings_series_id_booking_series'), ondelete='SET NULL'),
@@ -123,20 +123,24 @@ def create_no_overlap_guarantee():
         )
         return
     # SQLite runs one write transaction at a time, so a check inside the writing statement's
-    # trigger sees every committed booking and no other writer can slip in between.
+    # trigger sees every committed booking and no other writer can slip in between. An empty
+    # interval (cancelled before start) overlaps nothing, as an empty tstzrange on PostgreSQL.
     for name, column in ((DESK_OVERLAP, "desk_id"), (USER_OVERLAP, "user_id")):
         overlap = (
             f"SELECT 1 FROM bookings AS b WHERE b.{column} = NEW.{column} "
-            "AND b.starts_at < NEW.occupied_until AND NEW.starts_at < b.occupied_until"
+            "AND b.starts_at < NEW.occupied_until AND NEW.starts_at < b.occupied_until "
+            "AND b.starts_at < b.occupied_until"
         )
+        occupies = "NEW.starts_at < NEW.occupied_until"
         op.execute(
             f"CREATE TRIGGER {name}_insert BEFORE INSERT ON bookings "
-            f"WHEN NEW.{column} IS NOT NULL AND EXISTS ({overlap}) "
+            f"WHEN NEW.{column} IS NOT NULL AND {occupies} AND EXISTS ({overlap}) "
             f"BEGIN SELECT RAISE(ABORT, '{name}'); END"
         )
         op.execute(
             f"CREATE TRIGGER {name}_update BEFORE UPDATE ON bookings "
-            f"WHEN NEW.{column} IS NOT NULL AND EXISTS ({overlap} AND b.id <> NEW.id) "
+            f"WHEN NEW.{column} IS NOT NULL AND {occupies} "
+            f"AND EXISTS ({overlap} AND b.id <> NEW.id) "
             f"BEGIN SELECT RAISE(ABORT, '{name}'); END"
         )
 

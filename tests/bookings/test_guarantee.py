@@ -70,12 +70,53 @@ def test_back_to_back_and_cancelled_bookings_do_not_overlap(hub):
     db.session.add(_row(desk, anna, start, noon))
     # Cancelled before start: an empty occupied interval, which overlaps nothing.
     db.session.add(
-        _row(desk, sara, noon, at("2026-12-01", "15:00"), occupied_until=noon,
-             status=BookingStatus.CANCELLED)
+        _row(
+            desk,
+            sara,
+            noon,
+            at("2026-12-01", "15:00"),
+            occupied_until=noon,
+            status=BookingStatus.CANCELLED,
+        )
     )
     db.session.add(_row(desk, erik, noon, at("2026-12-01", "13:00")))
     db.session.commit()
     assert count(Booking) == 3
+
+
+def test_an_empty_interval_overlaps_nothing_even_inside_another(hub):
+    """A booking cancelled before start occupies [start, start): a booking around that moment,
+    on the same desk or by the same person, is no overlap (as an empty range on PostgreSQL)."""
+    desk, other_desk = hub.desks
+    anna, erik = make_user(hub.host_organisation), make_user(hub.host_organisation)
+    ten = at("2026-12-01", "10:00")
+    db.session.add(
+        _row(
+            desk,
+            anna,
+            ten,
+            at("2026-12-01", "12:00"),
+            occupied_until=ten,
+            status=BookingStatus.CANCELLED,
+        )
+    )
+    db.session.commit()
+    db.session.add(_row(desk, erik, at("2026-12-01", "09:00"), at("2026-12-01", "11:00")))
+    db.session.add(_row(other_desk, anna, at("2026-12-01", "09:30"), at("2026-12-01", "10:30")))
+    db.session.commit()
+    # And the other way round: an empty interval inside an active booking.
+    db.session.add(
+        _row(
+            desk,
+            anna,
+            at("2026-12-01", "10:30"),
+            at("2026-12-01", "12:00"),
+            occupied_until=at("2026-12-01", "10:30"),
+            status=BookingStatus.CANCELLED,
+        )
+    )
+    db.session.commit()
+    assert count(Booking) == 4
 
 
 def test_moving_a_booking_onto_another_is_refused(hub):

@@ -1,0 +1,528 @@
+"""The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json.
+
+Written by hand, next to the views it describes; a test checks that every route of the API is in
+it, with its methods.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+
+API_VERSION = "1.0.0"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict:
+    return {"$ref": f"#/components/responses/{description}"}
+
+
+TIME = {
+    "type": "string",
+    "format": "date-time",
+    "description": "ISO 8601 with the hub's UTC offset, e.g. 2026-12-01T09:00:00+01:00.",
+}
+NULLABLE_TIME = {**TIME, "type": ["string", "null"]}
+HHMM = {"type": "string", "pattern": r"^\d{2}:\d{2}$", "examples": ["08:00"]}
+EQUIPMENT = {
+    "type": "string",
+    "enum": ["screen", "docking_station", "height_adjustable", "quiet_zone", "accessible"],
+}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "description": "Every error: a stable code for programs, a message for people (in the "
+        "caller's language).",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {
+                "type": "string",
+                "description": "A stable code: unauthorized, invalid_json, invalid_input, "
+                "not_found, forbidden, method_not_allowed, bad_request, too_large, "
+                "booking_conflict, no_desk_free, server_error, or the name of the booking rule "
+                "that refused (e.g. too_far_ahead, outside_opening_hours, closed_day, "
+                "granularity, too_short, too_long, in_the_past, user_overlap, "
+                "too_many_bookings, organisation_not_admitted, desk_inactive, "
+                "desk_out_of_service, hub_inactive, invalid_window, not_active, ended, "
+                "too_early, already_checked_in, not_checked_in).",
+                "examples": ["booking_conflict"],
+            },
+            "message": {"type": "string"},
+            "field": {
+                "type": "string",
+                "description": "The input at fault, when there is one.",
+            },
+        },
+    },
+    "TokenRequest": {
+        "type": "object",
+        "required": ["email", "password"],
+        "properties": {
+            "email": {"type": "string", "format": "email"},
+            "password": {"type": "string"},
+            "name": {
+                "type": "string",
+                "maxLength": 80,
+                "description": "What the token is for, shown on the profile page (default API).",
+            },
+        },
+    },
+    "Token": {
+        "type": "object",
+        "required": ["token", "expires_at"],
+        "properties": {
+            "token": {
+                "type": "string",
+                "description": "Send as 'Authorization: Bearer <token>'. Shown only this once.",
+            },
+            "name": {"type": "string"},
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Me": {
+        "type": "object",
+        "required": ["id", "name", "email", "organisation", "roles", "locale"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "email": {"type": "string", "format": "email"},
+            "organisation": {
+                "type": "object",
+                "required": ["id", "code", "name"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                },
+            },
+            "roles": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["role", "scope"],
+                    "properties": {
+                        "role": {
+                            "type": "string",
+                            "enum": ["system_admin", "hub_manager", "evaluator", "org_admin"],
+                        },
+                        "scope": {
+                            "type": ["object", "null"],
+                            "required": ["type", "id", "name"],
+                            "properties": {
+                                "type": {
+                                    "type": "string",
+                                    "enum": ["hub", "pilot", "organisation"],
+                                },
+                                "id": {"type": "integer"},
+                                "name": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+            "locale": {"type": "string", "enum": ["sv", "en"]},
+        },
+    },
+    "Desk": {
+        "type": "object",
+        "required": ["id", "label", "zone", "equipment", "active"],
+        "properties": {
+            "id": {"type": "integer"},
+            "label": {"type": "string"},
+            "zone": {"type": "string"},
+            "equipment": {"type": "array", "items": EQUIPMENT},
+            "active": {"type": "boolean"},
+        },
+    },
+    "Hub": {
+        "type": "object",
+        "required": ["id", "name", "address", "timezone", "desks", "opening_hours", "policy"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "address": {"type": "string"},
+            "timezone": {"type": "string", "examples": ["Europe/Stockholm"]},
+            "desks": {"type": "array", "items": _ref("Desk")},
+            "opening_hours": {
+                "type": "array",
+                "description": "Weekly hours; a weekday without a row is closed. Swedish public "
+                "holidays and the hub's own closures are closed too.",
+                "items": {
+                    "type": "object",
+                    "required": ["weekday", "opens", "closes"],
+                    "properties": {
+                        "weekday": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "maximum": 6,
+                            "description": "0 = Monday",
+                        },
+                        "opens": HHMM,
+                        "closes": HHMM,
+                    },
+                },
+            },
+            "policy": {
+                "type": "object",
+                "properties": {
+                    "slot_minutes": {"type": "integer"},
+                    "min_duration_minutes": {"type": "integer"},
+                    "max_duration_minutes": {"type": "integer"},
+                    "max_days_ahead": {"type": "integer"},
+                    "max_active_bookings": {"type": "integer"},
+                    "checkin_required": {"type": "boolean"},
+                    "checkin_grace_minutes": {"type": "integer"},
+                },
+            },
+        },
+    },
+    "Availability": {
+        "type": "object",
+        "required": ["hub", "start", "end", "desks"],
+        "properties": {
+            "hub": _ref("HubRef"),
+            "start": TIME,
+            "end": TIME,
+            "desks": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["desk_id", "label", "state", "reason", "free"],
+                    "properties": {
+                        "desk_id": {"type": "integer"},
+                        "label": {"type": "string"},
+                        "state": {
+                            "type": "string",
+                            "enum": ["free", "partly", "booked", "out_of_service", "closed"],
+                        },
+                        "reason": {"type": "string", "description": "Why not free, in words."},
+                        "free": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["start", "end"],
+                                "properties": {"start": TIME, "end": TIME},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "HubRef": {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+    },
+    "BookingRequest": {
+        "type": "object",
+        "description": "A desk by desk_id; or, with any_desk true, the best matching free desk "
+        "at hub_id. Times are ISO 8601; without an offset they are the hub's wall-clock time.",
+        "required": ["start", "end"],
+        "properties": {
+            "desk_id": {"type": "integer"},
+            "any_desk": {"type": "boolean", "default": False},
+            "hub_id": {"type": "integer", "description": "With any_desk."},
+            "equipment": {
+                "type": "array",
+                "items": EQUIPMENT,
+                "description": "With any_desk: what the desk must have.",
+            },
+            "start": {"type": "string", "examples": ["2026-12-01T09:00"]},
+            "end": {"type": "string", "examples": ["2026-12-01T12:00"]},
+        },
+    },
+    "Booking": {
+        "type": "object",
+        "required": [
+            "id",
+            "hub",
+            "desk",
+            "start",
+            "end",
+            "status",
+            "checkin_required",
+            "checked_in_at",
+            "checked_out_at",
+            "cancelled_at",
+            "released_at",
+            "created_at",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "hub": _ref("HubRef"),
+            "desk": {
+                "type": "object",
+                "required": ["id", "label"],
+                "properties": {"id": {"type": "integer"}, "label": {"type": "string"}},
+            },
+            "start": TIME,
+            "end": TIME,
+            "status": {
+                "type": "string",
+                "enum": ["confirmed", "checked_in", "completed", "cancelled", "released"],
+            },
+            "checkin_required": {"type": "boolean"},
+            "checked_in_at": NULLABLE_TIME,
+            "checked_out_at": NULLABLE_TIME,
+            "cancelled_at": NULLABLE_TIME,
+            "released_at": NULLABLE_TIME,
+            "created_at": TIME,
+        },
+    },
+    "MyBookings": {
+        "type": "object",
+        "required": ["upcoming", "past"],
+        "properties": {
+            "upcoming": {"type": "array", "items": _ref("Booking")},
+            "past": {"type": "array", "items": _ref("Booking")},
+        },
+    },
+}
+
+RESPONSES = {
+    "BadRequest": _json(_ref("Error"), "The body is not a JSON object (invalid_json)."),
+    "Unauthorized": _json(
+        _ref("Error"),
+        "No token, or an unknown, expired or revoked one (unauthorized). Also wrong e-mail "
+        "address or password when asking for a token.",
+    ),
+    "NotFound": _json(_ref("Error"), "No such object, or one the caller may not see (not_found)."),
+    "Invalid": _json(
+        _ref("Error"),
+        "A missing or malformed input (invalid_input, with field), or a booking rule that "
+        "refused; error names the rule.",
+    ),
+    "Conflict": _json(
+        _ref("Error"), "The desk is taken then (booking_conflict), or no desk is (no_desk_free)."
+    ),
+    "MethodNotAllowed": _json(_ref("Error"), "The address does not take that method."),
+}
+
+BOOKING_ID = {
+    "name": "booking_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+COMMON = {
+    "401": _error("Unauthorized"),
+    "405": _error("MethodNotAllowed"),
+}
+
+
+def _op(summary: str, responses: dict, **extra) -> dict:
+    return {"summary": summary, "responses": {**responses, **COMMON}, **extra}
+
+
+def _booking_action(summary: str, operation_id: str, description: str) -> dict:
+    return _op(
+        summary,
+        {
+            "200": _json(_ref("Booking"), "The booking as it is now."),
+            "404": _error("NotFound"),
+            "422": _error("Invalid"),
+        },
+        operationId=operation_id,
+        description=description,
+        parameters=[BOOKING_ID],
+    )
+
+
+PATHS = {
+    "/api/v1/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "operationId": "openapi",
+            "security": [],
+            "responses": {"200": {"description": "The OpenAPI document."}},
+        }
+    },
+    "/api/v1/auth/token": {
+        "post": _op(
+            "Get a personal access token",
+            {
+                "201": _json(_ref("Token"), "A new token, valid for 90 days."),
+                "400": _error("BadRequest"),
+                "422": _error("Invalid"),
+            },
+            operationId="createToken",
+            security=[],
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": _ref("TokenRequest")}},
+            },
+        )
+    },
+    "/api/v1/me": {
+        "get": _op(
+            "The caller",
+            {"200": _json(_ref("Me"), "Who the token acts for.")},
+            operationId="me",
+        )
+    },
+    "/api/v1/hubs": {
+        "get": _op(
+            "Hubs the caller may book",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["hubs"],
+                        "properties": {"hubs": {"type": "array", "items": _ref("Hub")}},
+                    },
+                    "The hubs, by name.",
+                )
+            },
+            operationId="hubs",
+        )
+    },
+    "/api/v1/hubs/{hub_id}/availability": {
+        "get": _op(
+            "Which desks are free in a time window",
+            {
+                "200": _json(_ref("Availability"), "Each desk: free, partly, or why not."),
+                "404": _error("NotFound"),
+                "422": _error("Invalid"),
+            },
+            operationId="availability",
+            description="A window in which no desk is free is recorded as unmet demand "
+            "(hub, window and the caller's organisation, no name).",
+            parameters=[
+                {
+                    "name": "hub_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
+                {
+                    "name": "date",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "format": "date"},
+                    "description": "YYYY-MM-DD, the hub's local date.",
+                },
+                {
+                    "name": "start",
+                    "in": "query",
+                    "required": True,
+                    "schema": HHMM,
+                    "description": "HH:MM, hub-local.",
+                },
+                {
+                    "name": "end",
+                    "in": "query",
+                    "required": True,
+                    "schema": HHMM,
+                    "description": "HH:MM, hub-local, after start.",
+                },
+                {
+                    "name": "equipment",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "examples": ["screen,quiet_zone"]},
+                    "description": "Comma-separated equipment every listed desk must have.",
+                },
+            ],
+        )
+    },
+    "/api/v1/bookings": {
+        "post": _op(
+            "Book a desk",
+            {
+                "201": {
+                    **_json(_ref("Booking"), "The booking."),
+                    "headers": {
+                        "Location": {
+                            "schema": {"type": "string"},
+                            "description": "The booking's address.",
+                        }
+                    },
+                },
+                "400": _error("BadRequest"),
+                "404": _error("NotFound"),
+                "409": _error("Conflict"),
+                "422": _error("Invalid"),
+            },
+            operationId="createBooking",
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": _ref("BookingRequest")}},
+            },
+        )
+    },
+    "/api/v1/bookings/{booking_id}": {
+        "get": _op(
+            "One of the caller's bookings",
+            {"200": _json(_ref("Booking"), "The booking."), "404": _error("NotFound")},
+            operationId="booking",
+            parameters=[BOOKING_ID],
+        ),
+        "delete": _booking_action(
+            "Cancel a booking",
+            "cancelBooking",
+            "Before its start the booking is withdrawn; after its start it ends now and the "
+            "rest of its time is free again.",
+        ),
+    },
+    "/api/v1/bookings/{booking_id}/check-in": {
+        "post": _booking_action(
+            "Check in",
+            "checkIn",
+            "From 15 minutes before the start until the end; a booking that needs check-in and "
+            "gets none within the hub's grace period is released.",
+        )
+    },
+    "/api/v1/bookings/{booking_id}/check-out": {
+        "post": _booking_action(
+            "Check out early",
+            "checkOut",
+            "The booking completes now and the rest of its time is free again.",
+        )
+    },
+    "/api/v1/me/bookings": {
+        "get": _op(
+            "The caller's bookings",
+            {"200": _json(_ref("MyBookings"), "Upcoming (soonest first) and past (newest first).")},
+            operationId="myBookings",
+        )
+    },
+}
+
+
+def document() -> dict:
+    """The whole OpenAPI document (a fresh copy, safe to change)."""
+    return deepcopy(
+        {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "hubbar API",
+                "version": API_VERSION,
+                "description": "Book touch-down desks at shared office hubs. Get a token with "
+                "POST /api/v1/auth/token (or on your profile page), then send "
+                "'Authorization: Bearer <token>' with every call. Every error is "
+                '{"error": <code>, "message": <text>}.',
+            },
+            "security": [{"bearerAuth": []}],
+            "paths": PATHS,
+            "components": {
+                "schemas": SCHEMAS,
+                "responses": RESPONSES,
+                "securitySchemes": {
+                    "bearerAuth": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "A personal access token.",
+                    }
+                },
+            },
+        }
+    )
