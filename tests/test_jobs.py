@@ -18,10 +18,8 @@ DAY = "2026-12-01"
 
 
 @pytest.fixture()
-def log(monkeypatch, caplog):
-    """The jobs' log. (Alembic's logging set-up, run in this process by the test set-up,
-    disables loggers that exist by then.)"""
-    monkeypatch.setattr(jobs.log, "disabled", False)
+def log(caplog):
+    """The jobs' log, at INFO."""
     caplog.set_level(logging.INFO, logger=jobs.log.name)
     return caplog
 

@@ -123,4 +123,3 @@ def test_create_pilot_from_the_command_line(app):
     )
     assert refused.exit_code != 0 and "NOPE" in refused.output
     assert count(Pilot) == 1
-

@@ -360,11 +360,18 @@ def book(
 
 
 def matching_desks(hub: Hub, equipment: list[Equipment] | tuple = ()) -> list[Desk]:
-    """Active desks with all the wished equipment, best match first: fewest extras (so that,
-    say, the accessible desk stays free for someone who needs it), then by label."""
+    """Active desks with all the wished equipment, best match first: an accessible desk last
+    unless it was asked for (it should stay free for someone who needs it), then the fewest
+    extras, then by label."""
     wanted = set(equipment)
     desks = [d for d in hub.active_desks if wanted <= set(d.equipment)]
-    return sorted(desks, key=lambda d: (len(d.equipment) - len(wanted), d.label))
+
+    def spare_accessible(desk: Desk) -> bool:
+        return Equipment.ACCESSIBLE in desk.equipment and Equipment.ACCESSIBLE not in wanted
+
+    return sorted(
+        desks, key=lambda d: (spare_accessible(d), len(d.equipment) - len(wanted), d.label)
+    )
 
 
 def book_any(

@@ -260,9 +260,7 @@ def out_of_service_add(hub_id: int, desk_id: int):
         except DomainError as error:
             form_error(form, error)
         else:
-            flash(
-                _("%(label)s is out of service for that period.", label=desk.label), "success"
-            )
+            flash(_("%(label)s is out of service for that period.", label=desk.label), "success")
             return redirect(url_for("hubs.desk_form", hub_id=hub.id, desk_id=desk.id))
     desk_form = DeskForm(obj=desk, formdata=None)
     desk_form.equipment.data = [t.value for t in desk.equipment]  # as on the desk page itself

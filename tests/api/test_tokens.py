@@ -141,11 +141,11 @@ def test_no_valid_token_is_401(client, world, authorization):
 
 def test_the_401_says_what_is_wrong(client, world):
     missing = call(client, "GET", "/api/v1/me")
-    assert error_of(missing, 401, "unauthorized") == (
+    assert error_of(missing, 401, "unauthorized") == sv(
         "Send an access token in the Authorization header: Bearer <token>."
     )
     invalid = call(client, "GET", "/api/v1/me", "hubbar_nope")
-    assert error_of(invalid, 401, "unauthorized") == (
+    assert error_of(invalid, 401, "unauthorized") == sv(
         "The access token is not valid. It may have expired or been revoked."
     )
 

@@ -190,6 +190,20 @@ def test_any_desk_takes_the_best_match_and_keeps_special_desks_free(hub):
 
 
 @frozen(MONDAY, "08:00")
+def test_any_desk_leaves_the_accessible_desk_for_those_who_ask(hub):
+    """A (accessible) has no more extras than an ordinary desk would: still picked last."""
+    make_desk(hub, [E.SCREEN, E.DOCKING_STATION, E.HEIGHT_ADJUSTABLE], label="D")
+    people = [employee(hub) for _ in range(4)]
+    start, end = at(TUESDAY, "09:00"), at(TUESDAY, "12:00")
+    wish = [E.SCREEN, E.DOCKING_STATION]
+    picked = [ops.book_any(p, p, hub, start, end, wish).desk.label for p in people[:3]]
+    assert picked == ["C", "D", "A"]
+    other_day = at("2026-12-02", "09:00"), at("2026-12-02", "12:00")
+    asked = ops.book_any(people[3], people[3], hub, *other_day, [E.ACCESSIBLE])
+    assert asked.desk.label == "A"
+
+
+@frozen(MONDAY, "08:00")
 def test_any_desk_with_a_docking_station_skips_the_desk_without(hub):
     anna = employee(hub)
     booking = ops.book_any(

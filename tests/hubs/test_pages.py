@@ -47,9 +47,7 @@ def test_midsummer_eve_is_closed_and_named(client, orgs, kungsklippan):
     assert shows(page, f"{sv('Closed')}: Midsommardagen")
     # The day before closes at 14.00, and says why.
     assert shows(page, "08.00–14.00")
-    assert shows(
-        page, sv("closes early: %(name)s", name="Dag före Midsommarafton")
-    )
+    assert shows(page, sv("closes early: %(name)s", name="Dag före Midsommarafton"))
     assert text(page).count("08.00–17.00") == 3  # Monday to Wednesday
 
 
