@@ -23,8 +23,8 @@ translations: $(VENV)/.installed
 
 # Refresh the message catalogue after changing user-facing strings.
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o hubbar/translations/messages.pot --no-location --sort-output --project hubbar .
-	$(BIN)/pybabel update -i hubbar/translations/messages.pot -d hubbar/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o hubbar/translations/messages.pot --no-location --sort-output --width 100 --project hubbar .
+	$(BIN)/pybabel update -i hubbar/translations/messages.pot -d hubbar/translations --no-fuzzy-matching --ignore-obsolete --width 100
 
 demo: install
 	$(BIN)/flask db upgrade
