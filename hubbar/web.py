@@ -141,10 +141,15 @@ def set_language():
 
             update_profile(current_user, current_user.display_name, locale)
         flash(_("Language changed."), "success")
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("web.home")
-    return redirect(target)
+    return redirect(local_path(request.form.get("next")) or url_for("web.home"))
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None: never a redirect elsewhere
+    (browsers read ``//host`` and ``/\\host`` as another site)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
 
 
 def _inject():

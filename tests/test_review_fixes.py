@@ -123,3 +123,15 @@ def test_create_pilot_from_the_command_line(app):
     )
     assert refused.exit_code != 0 and "NOPE" in refused.output
     assert count(Pilot) == 1
+
+
+def test_no_redirect_leaves_the_site(client):
+    user = make_user()
+    for target in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        response = client.post(
+            "/login?next=" + target, data={"email": user.email, "password": "correct horse battery"}
+        )
+        assert response.headers["Location"] == "/", target
+        client.post("/logout")
+        response = client.post("/language", data={"locale": "en", "next": target})
+        assert response.headers["Location"] == "/", target

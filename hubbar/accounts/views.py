@@ -22,15 +22,13 @@ from hubbar.api import operations as api_ops
 from hubbar.api.forms import TokenForm
 from hubbar.db import utcnow
 from hubbar.errors import DomainError
-from hubbar.web import form_error, int_arg
+from hubbar.web import form_error, int_arg, local_path
 
 bp = Blueprint("accounts", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("web.home")
+    return local_path(target) or url_for("web.home")
 
 
 # --- login ---------------------------------------------------------------------------------

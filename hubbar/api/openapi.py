@@ -46,7 +46,7 @@ SCHEMAS = {
                 "type": "string",
                 "description": "A stable code: unauthorized, invalid_json, invalid_input, "
                 "not_found, forbidden, method_not_allowed, bad_request, too_large, "
-                "booking_conflict, no_desk_free, server_error, or the name of the booking rule "
+                "booking_conflict, server_error, or the name of the booking rule "
                 "that refused (e.g. too_far_ahead, outside_opening_hours, closed_day, "
                 "granularity, too_short, too_long, in_the_past, user_overlap, "
                 "too_many_bookings, organisation_not_admitted, desk_inactive, "
@@ -301,7 +301,8 @@ RESPONSES = {
         "refused; error names the rule.",
     ),
     "Conflict": _json(
-        _ref("Error"), "The desk is taken then (booking_conflict), or no desk is (no_desk_free)."
+        _ref("Error"),
+        "The desk is taken then, or (any_desk) no matching desk is free: booking_conflict.",
     ),
     "MethodNotAllowed": _json(_ref("Error"), "The address does not take that method."),
 }

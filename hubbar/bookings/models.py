@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     String,
+    text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -97,6 +98,9 @@ class Booking(db.Model):
     checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic locking: an update carries the version it read, so two changes made at the
+    # same moment (a check-in and the release job) cannot silently overwrite each other.
+    version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 
     desk: Mapped[Desk] = relationship()
     # Read-only: the hub is written through the desk (the composite key keeps them together).
@@ -124,6 +128,8 @@ class Booking(db.Model):
         Index("ix_bookings_status_starts_at", "status", "starts_at"),
     )
 
+    __mapper_args__ = {"version_id_col": version}
+
     @hybrid_property
     def is_active(self) -> bool:
         """Booked or checked in: it still holds its desk for the rest of its time."""
@@ -135,8 +141,9 @@ class Booking(db.Model):
         return cls.status.in_(ACTIVE_STATUSES)
 
     def can_act_on(self, user: User) -> bool:
-        """The booker, the one who booked on their behalf, and the hub's managers."""
-        return user.id == self.user_id or user.id == self.booked_by_id or self.hub.can_manage(user)
+        """The person booked for, and the hub's present managers (one who booked on someone's
+        behalf and has since left the role no longer can)."""
+        return user.id == self.user_id or self.hub.can_manage(user)
 
 
 class BookingEvent(db.Model):

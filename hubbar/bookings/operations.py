@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from hubbar.accounts.models import User
 from hubbar.audit.operations import record
@@ -211,12 +212,13 @@ def check_policy(
             ),
             code="outside_opening_hours",
         )
+    held = held_from(starts, now)  # what the booking will hold, if it is made
     if desk is not None:
         broken = db.session.scalar(
             select(OutOfService).where(
                 OutOfService.desk_id == desk.id,
                 OutOfService.starts_at < ends,
-                OutOfService.ends_at > starts,
+                OutOfService.ends_at > held,
             )
         )
         if broken is not None:
@@ -231,7 +233,7 @@ def check_policy(
     own = db.session.scalar(
         select(Booking).where(
             Booking.user_id == user.id,
-            *occupying(starts, ends),
+            *occupying(held, ends),
         )
     )
     if own is not None:
@@ -266,9 +268,14 @@ def check_policy(
 
 
 def _add_event(booking: Booking, status: BookingStatus, at: datetime, actor, note="") -> None:
-    booking.events.append(
-        BookingEvent(status=status, occurred_at=at, actor_id=actor.id if actor else None, note=note)
+    event = BookingEvent(
+        status=status, occurred_at=at, actor_id=actor.id if actor else None, note=note
     )
+    if booking.id is None:
+        booking.events.append(event)
+    else:  # added directly, so the jobs do not load every booking's history
+        event.booking_id = booking.id
+        db.session.add(event)
 
 
 def _desk_taken(desk: Desk, starts: datetime, ends: datetime) -> Booking | None:
@@ -287,7 +294,10 @@ def _conflict(desk: Desk) -> BookingConflict:
 
 
 def _refusal_from_database(error: IntegrityError, desk: Desk, user: User) -> Exception:
-    """Which guarantee the database applied: the desk's, or the person's."""
+    """Which guarantee the database applied: the desk's, or the person's. PostgreSQL may also
+    end one of two racing inserts as a deadlock (or serialization failure): the same conflict."""
+    if getattr(error.orig, "sqlstate", None) in ("40P01", "40001"):
+        return _conflict(desk)
     text = str(error.orig)
     if "booking_user_overlap" in text:
         return PolicyViolation(_("You already have a booking then."), code="user_overlap")
@@ -320,6 +330,7 @@ def book(
     _may_book_for(actor, user, hub)
     starts, ends = _in_utc(starts, ends)
     check_policy(hub, desk, user, starts, ends, now)
+    starts = held_from(starts, now)
     if _desk_taken(desk, starts, ends) is not None:
         record_demand_miss(hub, user, starts, ends, "booking", now=now)
         raise _conflict(desk)
@@ -350,13 +361,20 @@ def book(
                 f"for user #{user.id}",
             )
         db.session.commit()
-    except IntegrityError as error:
+    except (IntegrityError, OperationalError) as error:
         db.session.rollback()
         refusal = _refusal_from_database(error, desk, user)
         if isinstance(refusal, BookingConflict):
             record_demand_miss(hub, user, starts, ends, "booking", now=now)
         raise refusal from error
     return booking
+
+
+def held_from(starts: datetime, now: datetime) -> datetime:
+    """A booking whose first slot has begun holds its desk from now, not from the slot's start:
+    time freed earlier in the slot (an early check-out at 10.10) can be booked at 10.15, and no
+    minute before the booking was made counts as booked."""
+    return max(starts, now)
 
 
 def matching_desks(hub: Hub, equipment: list[Equipment] | tuple = ()) -> list[Desk]:
@@ -389,7 +407,7 @@ def book_any(
     _may_book_for(actor, user, hub)
     starts, ends = _in_utc(starts, ends)
     check_policy(hub, None, user, starts, ends, now)
-    for state in availability(hub, starts, ends, equipment):
+    for state in availability(hub, held_from(starts, now), ends, equipment):
         if state.state != "free":
             continue
         try:
@@ -399,7 +417,6 @@ def book_any(
     record_demand_miss(hub, user, starts, ends, "booking", now=now)
     raise BookingConflict(
         _("No desk with what you asked for is free then. Try another time or hub."),
-        code="no_desk_free",
     )
 
 
@@ -495,13 +512,17 @@ def cancel(actor: User | None, booking: Booking, *, now: datetime | None = None)
         )
     if now >= booking.occupied_until:
         raise PolicyViolation(_("The booking has already ended."), code="ended")
+    if booking.status is BookingStatus.CHECKED_IN:
+        # Someone at the desk who ends early is checking out (used time stays right).
+        return check_out(actor, booking, now=now)
+    _refuse_if_released(booking, now)
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     booking.occupied_until = max(booking.starts_at, now)
     _add_event(booking, BookingStatus.CANCELLED, now, actor)
     if actor is not None and actor.id != booking.user_id:
         record(actor, "booking.cancel_on_behalf", booking, f"booking #{booking.id}")
-    db.session.commit()
+    _commit_change()
     return booking
 
 
@@ -516,21 +537,68 @@ def release_deadline(booking: Booking) -> datetime:
     return max(booking.starts_at, booking.created_at) + grace
 
 
+def releases_at(booking: Booking) -> datetime | None:
+    """When this booking will be released if nobody checks in, or None: no check-in needed,
+    or a grace period that outlasts the booking (it is never released before its grace period
+    has run; it simply completes)."""
+    if not booking.checkin_required or booking.status is not BookingStatus.CONFIRMED:
+        return None
+    deadline = release_deadline(booking)
+    return deadline if deadline < booking.ends_at else None
+
+
+def booking_actions(booking: Booking, now: datetime) -> dict:
+    """What can be done with a booking now, by the same rules the operations apply, and when
+    check-in opens and closes (for the pages that offer the buttons)."""
+    active = booking.is_active and now < booking.occupied_until
+    deadline = releases_at(booking)
+    released_by_rule = deadline is not None and now >= deadline
+    confirmed = booking.status is BookingStatus.CONFIRMED and active and not released_by_rule
+    opens = checkin_opens(booking)
+    return {
+        "active": active and not released_by_rule,
+        "can_check_in": confirmed and now >= opens,
+        "checkin_opens": opens,
+        "checkin_closes": deadline,
+        "checkin_later": confirmed and now < opens,
+        "can_check_out": booking.status is BookingStatus.CHECKED_IN and active,
+        "can_cancel": confirmed,
+        "started": now >= booking.starts_at,
+    }
+
+
+def _refuse_if_released(booking: Booking, now: datetime) -> None:
+    """Past its deadline a booking is a no-show, even if the minute job has not released it
+    yet: refuse without writing (the job records the release)."""
+    deadline = releases_at(booking)
+    if deadline is not None and now >= deadline:
+        raise PolicyViolation(
+            _(
+                "Check-in closed at %(time)s; the desk is released for others.",
+                time=_fmt_time(deadline, booking.hub),
+            ),
+            code="checkin_closed",
+        )
+
+
+def _commit_change() -> None:
+    """Commit a change to a booking; if someone (or the release job) changed it at the same
+    moment, the version check refuses this one and the user looks again."""
+    try:
+        db.session.commit()
+    except StaleDataError as error:
+        db.session.rollback()
+        raise BookingConflict(
+            _("The booking changed at the same moment. Look at it again."), code="changed"
+        ) from error
+
+
 def check_in(actor: User | None, booking: Booking, *, now: datetime | None = None) -> Booking:
     now = now or utcnow()
     _require_actor(actor, booking)
     if booking.status is BookingStatus.CHECKED_IN:
         raise PolicyViolation(_("You are already checked in."), code="already_checked_in")
-    # Past the deadline the booking is a no-show, even if the minute job has not released it yet.
-    confirmed = booking.status is BookingStatus.CONFIRMED
-    if confirmed and booking.checkin_required and now >= release_deadline(booking):
-        raise PolicyViolation(
-            _(
-                "Check-in closed at %(time)s; the desk is released for others.",
-                time=_fmt_time(release_deadline(booking), booking.hub),
-            ),
-            code="checkin_closed",
-        )
+    _refuse_if_released(booking, now)
     if booking.status is not BookingStatus.CONFIRMED or now >= booking.occupied_until:
         raise PolicyViolation(
             _(
@@ -551,7 +619,7 @@ def check_in(actor: User | None, booking: Booking, *, now: datetime | None = Non
     booking.status = BookingStatus.CHECKED_IN
     booking.checked_in_at = now
     _add_event(booking, BookingStatus.CHECKED_IN, now, actor)
-    db.session.commit()
+    _commit_change()
     return booking
 
 
@@ -566,7 +634,7 @@ def check_out(actor: User | None, booking: Booking, *, now: datetime | None = No
     booking.checked_out_at = end
     booking.occupied_until = end
     _add_event(booking, BookingStatus.COMPLETED, end, actor, note="check_out")
-    db.session.commit()
+    _commit_change()
     return booking
 
 
@@ -585,17 +653,21 @@ def release_no_shows(now: datetime | None = None) -> list[Booking]:
     ).all()
     released = []
     for booking in due:
-        # A booking made so late that its grace period outlasts it is a no-show at its end
-        # (not "completed" by complete_past, which runs first at that moment).
-        released_at = min(release_deadline(booking), booking.ends_at)
-        if released_at > now:
+        deadline = releases_at(booking)
+        if deadline is None or deadline > now:
             continue
         booking.status = BookingStatus.RELEASED
-        booking.released_at = released_at
-        booking.occupied_until = released_at
-        _add_event(booking, BookingStatus.RELEASED, booking.released_at, None)
+        booking.released_at = deadline
+        booking.occupied_until = deadline
+        _add_event(booking, BookingStatus.RELEASED, deadline, None)
+        try:
+            # One at a time: a check-in committed a moment ago wins (the version check), and
+            # the job moves on instead of overwriting it.
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            continue
         released.append(booking)
-    db.session.commit()
     return released
 
 
@@ -606,11 +678,17 @@ def complete_past(now: datetime | None = None) -> list[Booking]:
     done = db.session.scalars(
         select(Booking).where(Booking.is_active, Booking.ends_at <= now)
     ).all()
+    completed = []
     for booking in done:
         booking.status = BookingStatus.COMPLETED
         _add_event(booking, BookingStatus.COMPLETED, booking.ends_at, None)
-    db.session.commit()
-    return list(done)
+        try:
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            continue
+        completed.append(booking)
+    return completed
 
 
 # --- availability --------------------------------------------------------------------------
@@ -737,9 +815,10 @@ def search(
 ) -> list[DeskState]:
     """Availability as an employee searches it: a search that finds no desk free for the whole
     window is recorded as unmet demand."""
+    now = now or utcnow()
     states = availability(hub, starts, ends, equipment)
     open_window = any(s.state != "closed" for s in states)
-    if open_window and not any(s.state == "free" for s in states):
+    if open_window and ends > now and not any(s.state == "free" for s in states):
         record_demand_miss(
             hub, user, starts.astimezone(UTC), ends.astimezone(UTC), "search", now=now
         )

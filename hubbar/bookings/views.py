@@ -34,7 +34,7 @@ from hubbar.accounts.models import Organisation, User
 from hubbar.bookings import operations as ops
 from hubbar.bookings.forms import QUICK_LABELS, FindForm, WeeklyForm
 from hubbar.bookings.ical import booking_calendar
-from hubbar.bookings.models import Booking, BookingStatus
+from hubbar.bookings.models import Booking
 from hubbar.db import utcnow
 from hubbar.errors import DomainError, NotAllowed, NotFound
 from hubbar.extensions import db
@@ -43,7 +43,7 @@ from hubbar.hubs import operations as hub_ops
 from hubbar.hubs.calendar import hub_days
 from hubbar.hubs.models import Desk, Equipment, Hub, OutOfService
 from hubbar.operations import EARLIEST_DATE, LATEST_DATE
-from hubbar.web import MAX_ID, form_error
+from hubbar.web import MAX_ID, form_error, local_path
 
 bp = Blueprint("bookings", __name__)
 
@@ -106,9 +106,7 @@ def _ceil_to_slot(moment: datetime, hub: Hub) -> datetime:
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
+    return local_path(target)
 
 
 # --- hubs and people -----------------------------------------------------------------------
@@ -629,23 +627,6 @@ def weekly():
 # --- my bookings ---------------------------------------------------------------------------
 
 
-def booking_actions(booking: Booking, now: datetime) -> dict:
-    """What the user can do with a booking now, and when check-in opens and closes."""
-    active = booking.is_active and now < booking.occupied_until
-    confirmed = booking.status is BookingStatus.CONFIRMED and active
-    opens = ops.checkin_opens(booking)
-    return {
-        "active": active,
-        "can_check_in": confirmed and now >= opens,
-        "checkin_opens": opens,
-        "checkin_closes": ops.release_deadline(booking) if booking.checkin_required else None,
-        "checkin_later": confirmed and now < opens,
-        "can_check_out": booking.status is BookingStatus.CHECKED_IN and active,
-        "can_cancel": confirmed,
-        "started": now >= booking.starts_at,
-    }
-
-
 @bp.get("/bookings")
 @login_required
 def mine():
@@ -655,7 +636,7 @@ def mine():
         "bookings/mine.html",
         upcoming=upcoming,
         past=past,
-        actions={b.id: booking_actions(b, now) for b in upcoming},
+        actions={b.id: ops.booking_actions(b, now) for b in upcoming},
         now=now,
     )
 
@@ -665,7 +646,7 @@ def mine():
 def detail(booking_id: int):
     booking = ops.get_booking_for(current_user, booking_id)
     return render_template(
-        "bookings/detail.html", booking=booking, actions=booking_actions(booking, utcnow())
+        "bookings/detail.html", booking=booking, actions=ops.booking_actions(booking, utcnow())
     )
 
 
@@ -773,7 +754,7 @@ def checkin_desk(desk_id: int):
         desk=desk,
         hub=hub,
         booking=booking,
-        actions=booking_actions(booking, now) if booking else None,
+        actions=ops.booking_actions(booking, now) if booking else None,
         elsewhere=elsewhere,
         offer=offer,
         today=today,

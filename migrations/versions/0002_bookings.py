@@ -67,6 +67,7 @@ def upgrade():
     sa.Column('checked_out_at', hubbar.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('cancelled_at', hubbar.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('released_at', hubbar.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), server_default=sa.text('1'), nullable=False),
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_bookings_end_after_start')),
     sa.CheckConstraint('occupied_until >= starts_at AND occupied_until <= ends_at', name=op.f('ck_bookings_occupied_within_booking')),
     sa.ForeignKeyConstraint(['booked_by_id'], ['users.id'], name=op.f('fk_bookings_booked_by_id_users'), ondelete='SET NULL'),

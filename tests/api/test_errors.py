@@ -393,7 +393,7 @@ def test_no_free_desk_for_any_desk_is_409(client, world):
             "end": f"{TOMORROW}T14:00",
         },
     )
-    error_of(response, 409, "no_desk_free")
+    error_of(response, 409, "booking_conflict")
     assert count(Booking) == 2
 
 

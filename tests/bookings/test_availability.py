@@ -179,7 +179,7 @@ def test_any_desk_takes_the_best_match_and_keeps_special_desks_free(hub):
     assert picked == ["B", "C", "A"]
     with pytest.raises(BookingConflict) as refused:
         ops.book_any(people[3], people[3], hub, start, end, [E.SCREEN])
-    assert refused.value.code == "no_desk_free"
+    assert refused.value.code == "booking_conflict"
     assert str(refused.value.message) == sv(
         "No desk with what you asked for is free then. Try another time or hub."
     )

@@ -143,3 +143,48 @@ def test_race_lost_at_the_database_is_the_ordinary_conflict(hub, monkeypatch):
         ops.book(erik, erik, desk, at("2026-12-01", "10:00"), at("2026-12-01", "11:00"))
     assert refused.value.code == "booking_conflict"
     assert count(Booking) == 1
+
+
+@time_machine.travel(datetime(2026, 11, 30, 8, 0, tzinfo=STOCKHOLM), tick=False)
+def test_a_deadlock_between_racing_inserts_is_the_ordinary_conflict(hub, monkeypatch):
+    """PostgreSQL may end one of two racing inserts with a deadlock (40P01): a 409, not a 500."""
+    from sqlalchemy.exc import OperationalError
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    anna = make_user(hub.host_organisation)
+    real_commit = db.session.commit
+
+    def deadlocked_commit():  # the booking's commit dies; later commits work again
+        monkeypatch.setattr(db.session, "commit", real_commit)
+        db.session.flush()
+        raise OperationalError("INSERT INTO bookings …", {}, Deadlock("deadlock detected"))
+
+    monkeypatch.setattr(db.session, "commit", deadlocked_commit)
+    with pytest.raises(BookingConflict) as refused:
+        ops.book(anna, anna, hub.desks[0], at("2026-12-01", "09:00"), at("2026-12-01", "12:00"))
+    assert refused.value.code == "booking_conflict"
+    assert count(Booking) == 0
+
+
+def test_the_release_job_does_not_overwrite_a_check_in_made_at_the_same_moment(hub):
+    """The job read the booking as unconfirmed; a check-in commits before the job writes: the
+    version check makes the job skip it, and the person keeps the desk."""
+    anna = make_user(hub.host_organisation)
+    with time_machine.travel(datetime(2026, 11, 30, 8, 0, tzinfo=STOCKHOLM), tick=False):
+        booking = ops.book(
+            anna, anna, hub.desks[0], at("2026-12-01", "09:00"), at("2026-12-01", "12:00")
+        )
+    booking_id = booking.id
+    with time_machine.travel(datetime(2026, 12, 1, 9, 30, tzinfo=STOCKHOLM), tick=False):
+        db.session.get(Booking, booking_id)  # the job's read (still confirmed, version 1)
+        with db.engine.begin() as other:  # the check-in, committed by another request
+            other.execute(
+                Booking.__table__.update()
+                .where(Booking.__table__.c.id == booking_id)
+                .values(status="checked_in", version=Booking.__table__.c.version + 1)
+            )
+        assert ops.release_no_shows() == []
+    db.session.rollback()
+    assert db.session.get(Booking, booking_id).status is BookingStatus.CHECKED_IN

@@ -79,18 +79,39 @@ def test_cancel_before_start_frees_the_desk_at_once(booking, desk, anna, erik):
 
 
 def test_cancel_after_start_ends_the_booking_then(booking, desk, anna, erik):
+    with frozen(DAY, "09:20"):  # started, not checked in, before the 09.30 deadline
+        with pytest.raises(BookingConflict):
+            ops.book(erik, erik, desk, at(DAY, "09:00"), at(DAY, "12:00"))
+        ops.cancel(anna, booking)
+        erik_booking = ops.book(erik, erik, desk, at(DAY, "09:00"), at(DAY, "12:00"))
+    booking = reload(booking)
+    assert booking.status is BookingStatus.CANCELLED
+    assert local(booking.cancelled_at) == local(booking.occupied_until) == f"{DAY} 09:20"
+    assert local(booking.ends_at) == f"{DAY} 12:00"  # what was booked stays on record
+    assert [s for s, *_ in history(booking)] == ["confirmed", "cancelled"]
+    # Erik holds the desk from the moment he booked, inside the slot that had begun.
+    assert local(reload(erik_booking).starts_at) == f"{DAY} 09:20"
+
+
+def test_cancelling_while_checked_in_is_a_check_out(booking, desk, anna, erik):
+    """Ending a visit early by 'cancel' keeps the used time right: it is a check-out."""
     with frozen(DAY, "09:10"):
         ops.check_in(anna, booking)
     with frozen(DAY, "10:30"):
-        with pytest.raises(BookingConflict):
-            ops.book(erik, erik, desk, at(DAY, "10:30"), at(DAY, "12:00"))
         ops.cancel(anna, booking)
         ops.book(erik, erik, desk, at(DAY, "10:30"), at(DAY, "12:00"))  # the rest is free
     booking = reload(booking)
-    assert booking.status is BookingStatus.CANCELLED
-    assert local(booking.cancelled_at) == local(booking.occupied_until) == f"{DAY} 10:30"
-    assert local(booking.ends_at) == f"{DAY} 12:00"  # what was booked stays on record
-    assert [s for s, *_ in history(booking)] == ["confirmed", "checked_in", "cancelled"]
+    assert booking.status is BookingStatus.COMPLETED
+    assert local(booking.checked_out_at) == local(booking.occupied_until) == f"{DAY} 10:30"
+    assert booking.cancelled_at is None
+    assert [s for s, *_ in history(booking)] == ["confirmed", "checked_in", "completed"]
+
+
+def test_cancel_past_the_deadline_is_refused_as_a_no_show(booking, anna):
+    with frozen(DAY, "09:45"):
+        error = refused(ops.cancel, anna, booking)
+    assert error.code == "checkin_closed"
+    assert reload(booking).status is BookingStatus.CONFIRMED  # the job releases it at 09.30
 
 
 def test_a_cancelled_or_ended_booking_cannot_be_cancelled(booking, anna):
@@ -307,13 +328,15 @@ def test_my_bookings_upcoming_and_past(booking, desk, anna):
     assert ([b.id for b in upcoming], [b.id for b in past]) == ([other.id], [booking.id])
 
 
-def test_a_late_booking_whose_grace_outlasts_it_is_a_no_show_at_its_end(desk, anna):
+def test_a_late_booking_whose_grace_outlasts_it_is_never_released(desk, anna):
+    """DESIGN.md: a booking made after its own start is never auto-released before its grace
+    period has run. Made at 09.20 for 09.00–09.30, its grace runs to 09.50: it completes."""
     with frozen(DAY, "09:20"):
         late = ops.book(anna, anna, desk, at(DAY, "09:00"), at(DAY, "09:30"))
     with frozen(DAY, "09:29"):
         assert ops.release_no_shows() == []
     with frozen(DAY, "09:30"):
-        assert ops.complete_past() == []  # released on the way, not completed
+        assert ops.complete_past() == [reload(late)]
     late = reload(late)
-    assert late.status is BookingStatus.RELEASED
-    assert local(late.released_at) == local(late.occupied_until) == f"{DAY} 09:30"
+    assert late.status is BookingStatus.COMPLETED and late.released_at is None
+    assert local(late.starts_at) == f"{DAY} 09:20"  # held from when it was made
