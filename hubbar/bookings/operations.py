@@ -581,16 +581,23 @@ def _refuse_if_released(booking: Booking, now: datetime) -> None:
         )
 
 
-def _commit_change() -> None:
-    """Commit a change to a booking; if someone (or the release job) changed it at the same
-    moment, the version check refuses this one and the user looks again."""
+def _committed() -> bool:
+    """Commit a change to one booking. False (and nothing saved) when someone changed it at
+    the same moment: the version check refused this change."""
     try:
         db.session.commit()
-    except StaleDataError as error:
+    except StaleDataError:
         db.session.rollback()
+        return False
+    return True
+
+
+def _commit_change() -> None:
+    """Commit a person's change to a booking, or tell them to look again."""
+    if not _committed():
         raise BookingConflict(
             _("The booking changed at the same moment. Look at it again."), code="changed"
-        ) from error
+        )
 
 
 def check_in(actor: User | None, booking: Booking, *, now: datetime | None = None) -> Booking:
@@ -660,14 +667,9 @@ def release_no_shows(now: datetime | None = None) -> list[Booking]:
         booking.released_at = deadline
         booking.occupied_until = deadline
         _add_event(booking, BookingStatus.RELEASED, deadline, None)
-        try:
-            # One at a time: a check-in committed a moment ago wins (the version check), and
-            # the job moves on instead of overwriting it.
-            db.session.commit()
-        except StaleDataError:
-            db.session.rollback()
-            continue
-        released.append(booking)
+        # One at a time: a check-in committed a moment ago wins, and the job moves on.
+        if _committed():
+            released.append(booking)
     return released
 
 
@@ -682,12 +684,8 @@ def complete_past(now: datetime | None = None) -> list[Booking]:
     for booking in done:
         booking.status = BookingStatus.COMPLETED
         _add_event(booking, BookingStatus.COMPLETED, booking.ends_at, None)
-        try:
-            db.session.commit()
-        except StaleDataError:
-            db.session.rollback()
-            continue
-        completed.append(booking)
+        if _committed():
+            completed.append(booking)
     return completed
 
 
