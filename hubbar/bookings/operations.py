@@ -82,7 +82,7 @@ def quick_window(
         raise PolicyViolation(_("The hub is not open then that day."), code="outside_opening_hours")
     starts, ends = local_datetime(hub, day, opens), local_datetime(hub, day, closes)
     if now is not None:
-        starts = max(starts, _floor_to_slot(now, hub))
+        starts = max(starts, floor_to_slot(now, hub))
         if starts >= ends:
             raise PolicyViolation(_("That time has passed."), code="in_the_past")
     return starts, ends
@@ -110,11 +110,20 @@ def _in_utc(starts: datetime, ends: datetime) -> tuple[datetime, datetime]:
     return starts.astimezone(UTC), ends.astimezone(UTC)
 
 
-def _floor_to_slot(moment: datetime, hub: Hub) -> datetime:
+def floor_to_slot(moment: datetime, hub: Hub) -> datetime:
+    """The start of the hub's time slot that holds ``moment``, in hub-local time."""
     local = moment.astimezone(hub_zone(hub))
     minutes = local.hour * 60 + local.minute
     floored = minutes - minutes % hub.slot_minutes
     return local.replace(hour=floored // 60, minute=floored % 60, second=0, microsecond=0)
+
+
+def ceil_to_slot(moment: datetime, hub: Hub) -> datetime:
+    """The first slot boundary at or after ``moment``, in hub-local time."""
+    floored = floor_to_slot(moment, hub)
+    if floored == moment.astimezone(hub_zone(hub)):
+        return floored
+    return floored + timedelta(minutes=hub.slot_minutes)
 
 
 def _fmt(moment: datetime, hub: Hub) -> str:
@@ -192,7 +201,7 @@ def check_policy(
             _("A booking can be at most %(n)d minutes.", n=hub.max_duration_minutes),
             code="too_long",
         )
-    if starts < _floor_to_slot(now, hub):
+    if starts < floor_to_slot(now, hub):
         raise PolicyViolation(_("That time has passed."), code="in_the_past")
     today = now.astimezone(zone).date()
     if local_start.date() > today + timedelta(days=hub.max_days_ahead):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import segno
 from flask import (
@@ -87,24 +86,6 @@ def _hhmm(moment: time | datetime) -> str:
     return f"{moment.hour:02d}:{moment.minute:02d}"
 
 
-def _zone(hub: Hub) -> ZoneInfo:
-    return ZoneInfo(hub.timezone)
-
-
-def _floor_to_slot(moment: datetime, hub: Hub) -> datetime:
-    local = moment.astimezone(_zone(hub))
-    minutes = local.hour * 60 + local.minute
-    minutes -= minutes % hub.slot_minutes
-    return local.replace(hour=minutes // 60, minute=minutes % 60, second=0, microsecond=0)
-
-
-def _ceil_to_slot(moment: datetime, hub: Hub) -> datetime:
-    floored = _floor_to_slot(moment, hub)
-    if floored == moment.astimezone(_zone(hub)):
-        return floored
-    return floored + timedelta(minutes=hub.slot_minutes)
-
-
 def _safe_next(target: str | None) -> str | None:
     return local_path(target)
 
@@ -151,8 +132,8 @@ def _booker_choices(hub: Hub) -> dict | list:
 
 def default_day(hub: Hub, now: datetime) -> date:
     """Today while a shortest booking still fits before closing, else the next open day."""
-    today = now.astimezone(_zone(hub)).date()
-    latest_start = _floor_to_slot(now, hub) + timedelta(minutes=hub.min_duration_minutes)
+    today = now.astimezone(ops.hub_zone(hub)).date()
+    latest_start = ops.floor_to_slot(now, hub) + timedelta(minutes=hub.min_duration_minutes)
     for schedule in hub_days(hub, today, today + LOOK_AHEAD):
         if not schedule.is_open:
             continue
@@ -163,7 +144,7 @@ def default_day(hub: Hub, now: datetime) -> date:
 
 def _day_buttons(hub: Hub, now: datetime) -> list[tuple[date, str, str]]:
     """The next open days as (day, first line, second line): "Today", "Tomorrow", "Thu 5 Mar"."""
-    today = now.astimezone(_zone(hub)).date()
+    today = now.astimezone(ops.hub_zone(hub)).date()
     first = default_day(hub, now)
     last = min(first + LOOK_AHEAD, today + timedelta(days=hub.max_days_ahead))
     days = [s.day for s in hub_days(hub, first, last) if s.is_open][:DAY_BUTTONS]
@@ -213,7 +194,7 @@ def _default_choice(hub: Hub, day: date, now: datetime) -> str:
         ends = ops.quick_window(hub, day, "morning")[1]
     except DomainError:
         return "morning"
-    return "afternoon" if _floor_to_slot(now, hub) >= ends else "morning"
+    return "afternoon" if ops.floor_to_slot(now, hub) >= ends else "morning"
 
 
 # --- the wish: what the find form asks for ---------------------------------------------------
@@ -238,7 +219,7 @@ class Wish:
 
     def fields(self) -> dict[str, str | list[str]]:
         """The wish as form values, for the booking buttons and links."""
-        zone = _zone(self.hub)
+        zone = ops.hub_zone(self.hub)
         values: dict[str, str | list[str]] = {
             "hub": str(self.hub.id),
             "date": self.day.isoformat(),
@@ -320,7 +301,7 @@ def read_wish(form: FindForm, hubs: list[Hub], now: datetime) -> tuple[Hub | Non
     wish = Wish(hub, day, choice, user, equipment)
 
     schedule = ops.schedule_of(hub, day)
-    zone = _zone(hub)
+    zone = ops.hub_zone(hub)
     if choice == "custom":
         start, end = _time(form.start.data), _time(form.end.data)
         if start is None:
@@ -337,18 +318,11 @@ def read_wish(form: FindForm, hubs: list[Hub], now: datetime) -> tuple[Hub | Non
         starts = datetime.combine(day, time(0), tzinfo=zone)
         ends = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
     else:
-        try:
-            starts, ends = ops.quick_window(hub, day, choice)
+        try:  # today's morning starts at the current slot, not at opening time
+            starts, ends = ops.quick_window(hub, day, choice, now=now)
         except DomainError as error:
             form.choice.errors.append(str(error.message))
             return hub, wish
-        # Today's morning starts now, not at opening time.
-        current_slot = _floor_to_slot(now, hub)
-        if starts < current_slot:
-            if current_slot >= ends:
-                form.choice.errors.append(_("That time has passed."))
-                return hub, wish
-            starts = current_slot
     wish.starts, wish.ends, wish.closed = starts, ends, not schedule.is_open
     return hub, wish
 
@@ -360,7 +334,7 @@ def _book_windows(hub: Hub, state: ops.DeskState) -> list[tuple[datetime, dateti
     """A partly free desk's free stretches, trimmed to whole slots and long enough to book."""
     windows = []
     for a, b in state.free:
-        a, b = _ceil_to_slot(a, hub), _floor_to_slot(b, hub)
+        a, b = ops.ceil_to_slot(a, hub), ops.floor_to_slot(b, hub)
         if (b - a) >= timedelta(minutes=hub.min_duration_minutes):
             windows.append((a, b))
     return windows
@@ -393,7 +367,7 @@ def _find_page(
                 select_field.choices = sorted([*select_field.choices, (value, value)])
         if not form.start.data and form.start.choices:
             quick = wish.starts or ops.local_datetime(hub, day, time(8))
-            form.start.data = _hhmm(quick.astimezone(_zone(hub)))
+            form.start.data = _hhmm(quick.astimezone(ops.hub_zone(hub)))
         if not form.end.data and form.end.choices:
             form.end.data = form.end.choices[-1][0]
         if hub.can_manage(current_user):
@@ -512,7 +486,7 @@ def book():
 
 
 def _when(booking: Booking) -> str:
-    zone = _zone(booking.hub)
+    zone = ops.hub_zone(booking.hub)
     starts, ends = booking.starts_at.astimezone(zone), booking.ends_at.astimezone(zone)
     return f"{fmt_weekday(starts.date())} {fmt_date(starts)} {fmt_time(starts)}–{fmt_time(ends)}"
 
@@ -570,7 +544,7 @@ def weekly():
     form.date.data = first.isoformat()
     if request.method == "GET":
         form.weekdays.data = [first.weekday()]
-        today = utcnow().astimezone(_zone(hub)).date()
+        today = utcnow().astimezone(ops.hub_zone(hub)).date()
         form.until.data = min(
             first + timedelta(weeks=WEEKLY_DEFAULT_WEEKS),
             max(first, today + timedelta(days=hub.max_days_ahead)),
@@ -728,7 +702,7 @@ def checkin_desk(desk_id: int):
     if not hub.can_view(current_user):
         abort(403)
     now = utcnow()
-    zone = _zone(hub)
+    zone = ops.hub_zone(hub)
     today = now.astimezone(zone).date()
     end_of_day = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone)
     mine_today = list(
@@ -764,10 +738,10 @@ def checkin_desk(desk_id: int):
 def _offer_now(desk: Desk, now: datetime) -> tuple[datetime, datetime] | None:
     """If the desk is free from the current slot on, the stretch one can book right away."""
     hub = desk.hub
-    schedule = ops.schedule_of(hub, now.astimezone(_zone(hub)).date())
+    schedule = ops.schedule_of(hub, now.astimezone(ops.hub_zone(hub)).date())
     if not schedule.is_open:
         return None
-    start = _floor_to_slot(now, hub)
+    start = ops.floor_to_slot(now, hub)
     closes = schedule.interval(hub.timezone)[1]
     if start >= closes:
         return None
@@ -775,10 +749,10 @@ def _offer_now(desk: Desk, now: datetime) -> tuple[datetime, datetime] | None:
     if state is None or not state.free or state.free[0][0] != start.astimezone(UTC):
         return None
     end = min(state.free[0][1], start + timedelta(minutes=hub.max_duration_minutes))
-    end = _floor_to_slot(end, hub)
+    end = ops.floor_to_slot(end, hub)
     if end - start < timedelta(minutes=hub.min_duration_minutes):
         return None
-    return start, end.astimezone(_zone(hub))
+    return start, end.astimezone(ops.hub_zone(hub))
 
 
 @bp.get("/manage/hubs/<int:hub_id>/qr")
@@ -871,7 +845,7 @@ def day(hub_id: int):
     if not hub.can_view(current_user):
         abort(403)
     now = utcnow()
-    today = now.astimezone(_zone(hub)).date()
+    today = now.astimezone(ops.hub_zone(hub)).date()
     shown = _day(request.args.get("date", "")) or today
     schedule = ops.schedule_of(hub, shown)
     stretches, total = {}, 0
@@ -899,8 +873,8 @@ def day(hub_id: int):
 
 def _bookable(hub: Hub, starts: datetime, ends: datetime, now: datetime):
     """The part of a free stretch one could still book, as local "HH:MM" times, or None."""
-    starts = _ceil_to_slot(max(starts, _floor_to_slot(now, hub)), hub)
-    ends = _floor_to_slot(ends, hub)
+    starts = ops.ceil_to_slot(max(starts, ops.floor_to_slot(now, hub)), hub)
+    ends = ops.floor_to_slot(ends, hub)
     if ends - starts < timedelta(minutes=hub.min_duration_minutes):
         return None
     return _hhmm(starts), _hhmm(ends)
