@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: demo test install translations extract-messages lint clean
+.PHONY: demo test install translations extract-messages lint clean bench-occupancy
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("hubbar needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -36,8 +36,12 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check hubbar tests
-	$(BIN)/ruff format --check hubbar tests
+	$(BIN)/ruff check hubbar tests bench
+	$(BIN)/ruff format --check hubbar tests bench
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# Time every occupancy metric for one hub over a year of 100,000 bookings (PostgreSQL).
+bench-occupancy: $(VENV)/.installed
+	$(BIN)/python bench/occupancy.py

@@ -43,9 +43,13 @@ def create_app(config: dict | None = None) -> Flask:
     from hubbar.audit.views import bp as audit_bp
     from hubbar.bookings.views import bp as bookings_bp
     from hubbar.hubs.views import bp as hubs_bp
+    from hubbar.occupancy.exports import bp as exports_bp
+    from hubbar.occupancy.live_views import bp as live_bp
+    from hubbar.occupancy.views import bp as occupancy_bp
     from hubbar.pilots.views import bp as pilots_bp
 
-    for blueprint in (accounts_bp, hubs_bp, bookings_bp, pilots_bp, audit_bp):
+    blueprints = (accounts_bp, hubs_bp, bookings_bp, occupancy_bp, live_bp, exports_bp)
+    for blueprint in (*blueprints, pilots_bp, audit_bp):
         app.register_blueprint(blueprint)
 
     from hubbar.api.views import bp as api_bp

@@ -763,6 +763,13 @@ class _History:
         if kind in ("morning", "day") and opens < 480 and rng.random() < 0.12:
             start = opens  # the early birds at a hub that opens at 07.30
         start, end = max(start, opens), min(end, closes)
+        if schedule.has_break:  # nobody arrives or leaves while the hub is closed for lunch
+            lunch = schedule.break_starts.hour * 60 + schedule.break_starts.minute
+            after_lunch = schedule.break_ends.hour * 60 + schedule.break_ends.minute
+            if lunch <= start < after_lunch:
+                start = after_lunch
+            if lunch < end <= after_lunch:
+                end = lunch
         if end - start < 60:
             return None  # e.g. an afternoon on a day that closes at 14.00: not worth it
         return self._at(schedule.day, start), self._at(schedule.day, end)

@@ -3,10 +3,13 @@ from Monday with ISO week numbers, kronor with a decimal comma."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.numbers import format_decimal, format_percent
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
@@ -51,6 +54,43 @@ def fmt_money(value: Decimal | float | int | None) -> str:
     if str(get_locale()) == "sv":
         text = text.replace(",", "\u00a0").replace(".", ",")
     return f"{text} kr"
+
+
+def fmt_percent(value: float | Decimal | None, digits: int = 0) -> str:
+    """A fraction as a percentage the locale's way: "42 %" (with a non-breaking space) in
+    Swedish, "42%" in English; "–" for a figure that does not exist (no capacity)."""
+    if value is None:
+        return "–"
+    locale = _number_locale()
+    pattern = _with_digits(locale.percent_formats[None].pattern, digits)
+    return format_percent(_rounded(value, digits + 2), format=pattern, locale=locale)
+
+
+def fmt_number(value: float | Decimal | int | None, digits: int = 1) -> str:
+    """A number with ``digits`` decimals the locale's way: "1 234,5" in Swedish, "1,234.5" in
+    English; "–" for a figure that does not exist."""
+    if value is None:
+        return "–"
+    locale = _number_locale()
+    pattern = _with_digits(locale.decimal_formats[None].pattern, digits)
+    return format_decimal(_rounded(value, digits), format=pattern, locale=locale)
+
+
+def _number_locale() -> Locale:
+    return get_locale() or Locale.parse("sv")
+
+
+def _with_digits(pattern: str, digits: int) -> str:
+    """The locale's number pattern with exactly ``digits`` decimals ("#,##0.###" → "#,##0.0")."""
+    fraction = "." + "0" * digits if digits else ""
+    return re.sub(r"([#,0]+)(\.[#0]+)?", lambda m: m.group(1) + fraction, pattern, count=1)
+
+
+def _rounded(value: float | Decimal | int, places: int) -> Decimal:
+    """Half away from zero, as a spreadsheet rounds, from the decimal the value prints as (so
+    0.125 shows as 13 %, not 12 % by banker's rounding)."""
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
 def local_time(value: datetime, timezone: str) -> datetime:

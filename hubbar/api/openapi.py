@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from copy import deepcopy
 
+from hubbar.occupancy import tables as occupancy_tables
+from hubbar.occupancy.definitions import DEFINITIONS
+from hubbar.occupancy.operations import RAW_COLUMNS
+
 API_VERSION = "1.0.0"
 
 
@@ -30,6 +34,7 @@ TIME = {
 }
 NULLABLE_TIME = {**TIME, "type": ["string", "null"]}
 HHMM = {"type": "string", "pattern": r"^\d{2}:\d{2}$", "examples": ["08:00"]}
+NULLABLE_HHMM = {**HHMM, "type": ["string", "null"], "examples": ["12:00", None]}
 EQUIPMENT = {
     "type": "string",
     "enum": ["screen", "docking_station", "height_adjustable", "quiet_zone", "accessible"],
@@ -153,10 +158,12 @@ SCHEMAS = {
             "opening_hours": {
                 "type": "array",
                 "description": "Weekly hours; a weekday without a row is closed. Swedish public "
-                "holidays and the hub's own closures are closed too.",
+                "holidays and the hub's own closures are closed too. A lunch break "
+                "(break_starts–break_ends) is closed time: a booking may span it but not start "
+                "or end in it.",
                 "items": {
                     "type": "object",
-                    "required": ["weekday", "opens", "closes"],
+                    "required": ["weekday", "opens", "closes", "break_starts", "break_ends"],
                     "properties": {
                         "weekday": {
                             "type": "integer",
@@ -166,6 +173,14 @@ SCHEMAS = {
                         },
                         "opens": HHMM,
                         "closes": HHMM,
+                        "break_starts": {
+                            **NULLABLE_HHMM,
+                            "description": "When the lunch break starts; null for none.",
+                        },
+                        "break_ends": {
+                            **NULLABLE_HHMM,
+                            "description": "When the lunch break ends; null for none.",
+                        },
                     },
                 },
             },
@@ -497,6 +512,166 @@ PATHS = {
         )
     },
 }
+
+
+# --- occupancy -----------------------------------------------------------------------------
+# The row schemas follow the columns of hubbar.occupancy.tables, which the exports share.
+
+CELL_SCHEMAS = {
+    occupancy_tables.TEXT: {"type": "string"},
+    occupancy_tables.DATE: {"type": "string", "format": "date"},
+    occupancy_tables.HOURS: {"type": "number", "description": "Desk-hours."},
+    occupancy_tables.FRACTION: {
+        "type": ["number", "null"],
+        "description": "A fraction 0–1; null when there is nothing to divide by.",
+    },
+    occupancy_tables.COUNT: {"type": "integer"},
+    occupancy_tables.BOOLEAN: {"type": "boolean"},
+    occupancy_tables.UNIT: {"type": ["number", "null"]},
+}
+SUPPRESSED = {
+    "type": "string",
+    "pattern": r"^< \d+$",
+    "description": "For evaluators, a cell of an organisation with fewer than k people.",
+    "examples": ["< 3"],
+}
+
+
+def _row_schema(key: str) -> dict:
+    columns = occupancy_tables.COLUMNS[key]
+    properties = {}
+    for column in columns:
+        schema = dict(CELL_SCHEMAS[column.kind])
+        if key == "organisations" and column.kind in occupancy_tables.NUMBER_KINDS:
+            schema = {"oneOf": [schema, SUPPRESSED]}
+        properties[column.key] = schema
+    return {"type": "object", "required": [c.key for c in columns], "properties": properties}
+
+
+SCHEMAS.update(
+    {
+        "MetricValue": {
+            "type": "object",
+            "required": ["name", "value", "unit", "definition"],
+            "properties": {
+                "name": {"type": "string", "description": "In the caller's language."},
+                "value": {
+                    "type": ["number", "null"],
+                    "description": "Rates as fractions 0–1, hours as hours; null when the "
+                    "figure does not exist (e.g. a rate over no capacity).",
+                },
+                "unit": {"type": "string", "enum": ["hours", "fraction", "count", "desks"]},
+                "definition": {"type": "string", "description": "In the caller's language."},
+            },
+        },
+        "Occupancy": {
+            "type": "object",
+            "description": "Every metric of a hub over whole local dates, and the tables behind "
+            "them: the same figures as the dashboard and its CSV and XLSX exports.",
+            "required": [
+                "hub",
+                "from",
+                "to",
+                "counted_until",
+                "partial",
+                "audience",
+                "metrics",
+                *(key for key in occupancy_tables.TABLE_KEYS if key != "metrics"),
+            ],
+            "properties": {
+                "hub": _ref("HubRef"),
+                "from": {"type": "string", "format": "date"},
+                "to": {"type": "string", "format": "date"},
+                "counted_until": {
+                    **TIME,
+                    "description": "The end of the counted time: the end of the period, or "
+                    "now when the period reaches past now (then partial is true).",
+                },
+                "partial": {"type": "boolean"},
+                "audience": {
+                    "type": "string",
+                    "enum": ["manager", "organisation_admin", "evaluator"],
+                    "description": "What the caller sees: a hub manager everything; an "
+                    "organisation admin their own staff's use only; an evaluator everything, "
+                    "with organisations of fewer than k people suppressed.",
+                },
+                "metrics": {
+                    "type": "object",
+                    "required": [d.key for d in DEFINITIONS],
+                    "properties": {d.key: _ref("MetricValue") for d in DEFINITIONS},
+                },
+                **{
+                    key: {"type": "array", "items": _row_schema(key)}
+                    for key in occupancy_tables.TABLE_KEYS
+                    if key != "metrics"
+                },
+            },
+        },
+    }
+)
+
+RESPONSES["Forbidden"] = _json(
+    _ref("Error"), "The caller may not see this hub's occupancy (forbidden)."
+)
+
+HUB_ID = {
+    "name": "hub_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
+PERIOD = [
+    {
+        "name": name,
+        "in": "query",
+        "required": True,
+        "schema": {"type": "string", "format": "date"},
+        "description": description,
+    }
+    for name, description in (
+        ("from", "YYYY-MM-DD, the first local date of the period."),
+        ("to", "YYYY-MM-DD, the last local date of the period (at most about three years on)."),
+    )
+]
+OCCUPANCY_ERRORS = {
+    "403": _error("Forbidden"),
+    "404": _error("NotFound"),
+    "422": _error("Invalid"),
+}
+
+PATHS.update(
+    {
+        "/api/v1/hubs/{hub_id}/occupancy": {
+            "get": _op(
+                "A hub's occupancy over a period",
+                {"200": _json(_ref("Occupancy"), "The metrics and tables."), **OCCUPANCY_ERRORS},
+                operationId="hubOccupancy",
+                description="For hub managers of the hub, evaluators of a pilot at the hub and "
+                "organisation admins (their own staff only), as on the dashboard. Definitions "
+                "and names are in the caller's language.",
+                parameters=[HUB_ID, *PERIOD],
+            )
+        },
+        "/api/v1/hubs/{hub_id}/bookings.csv": {
+            "get": _op(
+                "The raw bookings of a period, as CSV",
+                {
+                    "200": {
+                        "description": "UTF-8 CSV with a byte-order mark, comma separated, "
+                        "streamed; one row per booking starting in the period, columns "
+                        f"{', '.join(RAW_COLUMNS)}. Times are ISO 8601 with the hub's offset, "
+                        "empty when not set. user is the name for the hub's managers and a "
+                        "stable pseudonym for everyone else.",
+                        "content": {"text/csv": {"schema": {"type": "string"}}},
+                    },
+                    **OCCUPANCY_ERRORS,
+                },
+                operationId="hubBookingsCsv",
+                parameters=[HUB_ID, *PERIOD],
+            )
+        },
+    }
+)
 
 
 def document() -> dict:

@@ -29,6 +29,9 @@ from hubbar.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from hubbar.extensions import db
 from hubbar.hubs.models import Desk, Equipment, Hub
 from hubbar.hubs.operations import bookable_hubs
+from hubbar.occupancy import operations as occupancy_ops
+from hubbar.occupancy import tables as occupancy_tables
+from hubbar.occupancy.exports import csv_response, filename
 from hubbar.operations import check_calendar_date
 from hubbar.web import MAX_ID
 
@@ -358,7 +361,13 @@ def hub_json(hub: Hub) -> dict:
         "timezone": hub.timezone,
         "desks": [desk_json(d) for d in hub.desks],
         "opening_hours": [
-            {"weekday": row.weekday, "opens": _hhmm(row.opens), "closes": _hhmm(row.closes)}
+            {
+                "weekday": row.weekday,
+                "opens": _hhmm(row.opens),
+                "closes": _hhmm(row.closes),
+                "break_starts": _hhmm(row.break_starts) if row.has_break else None,
+                "break_ends": _hhmm(row.break_ends) if row.has_break else None,
+            }
             for row in hub.opening_hours
         ],
         "policy": {
@@ -518,4 +527,84 @@ def my_bookings():
             "upcoming": [booking_json(b) for b in upcoming],
             "past": [booking_json(b) for b in past],
         }
+    )
+
+
+# --- occupancy -----------------------------------------------------------------------------
+
+
+def _occupancy_hub(user: User, hub_id: int) -> tuple[Hub, occupancy_ops.Access]:
+    """A hub and what the caller may see of its occupancy: an unknown hub is 'not found', one
+    whose figures the caller may not see 'forbidden' (as on the dashboard)."""
+    hub = db.session.get(Hub, hub_id) if 1 <= hub_id <= MAX_ID else None
+    if hub is None:
+        raise NotFound(_("No such hub."))
+    return hub, occupancy_ops.access(user, [hub], current_app.config["HUBBAR_SMALL_GROUP_K"])
+
+
+def _period() -> tuple[date, date]:
+    first, last = _query_date("from"), _query_date("to")
+    occupancy_ops.check_period(first, last)
+    return first, last
+
+
+def _plain(value):
+    """A table cell as JSON: ISO dates, floats without floating-point noise."""
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _records(table: occupancy_tables.Table) -> list[dict]:
+    return [{key: _plain(value) for key, value in row.items()} for row in table.records()]
+
+
+def occupancy_json(result, seen: occupancy_ops.Access, hub: Hub) -> dict:
+    """The occupancy of one hub, built from the same tables as the exports."""
+    tables = {table.key: table for table in occupancy_tables.all_tables(result, seen)}
+    metrics = {
+        row["metric"]: {
+            "name": row["name"],
+            "value": row["value"],
+            "unit": row["unit"],
+            "definition": row["definition"],
+        }
+        for row in _records(tables["metrics"])
+    }
+    return {
+        "hub": {"id": hub.id, "name": hub.name},
+        "from": result.first.isoformat(),
+        "to": result.last.isoformat(),
+        "counted_until": _iso(result.counted_until, hub),
+        "partial": result.partial,
+        "audience": seen.audience,
+        "metrics": metrics,
+        **{key: _records(tables[key]) for key in occupancy_tables.TABLE_KEYS if key != "metrics"},
+    }
+
+
+@bp.get("/hubs/<int:hub_id>/occupancy")
+def hub_occupancy(hub_id: int):
+    """Every metric of a hub over whole local dates, with the tables behind them."""
+    user = _caller()
+    hub, _seen = _occupancy_hub(user, hub_id)
+    first, last = _period()
+    result, seen = occupancy_ops.occupancy(
+        user, [hub], first, last, k=current_app.config["HUBBAR_SMALL_GROUP_K"]
+    )
+    return jsonify(occupancy_json(result, seen, hub))
+
+
+@bp.get("/hubs/<int:hub_id>/bookings.csv")
+def hub_bookings_csv(hub_id: int):
+    """The raw bookings starting in the period, streamed as CSV (names or pseudonyms as the
+    caller may see them)."""
+    user = _caller()
+    hub, seen = _occupancy_hub(user, hub_id)
+    first, last = _period()
+    rows = occupancy_ops.raw_bookings(seen, first, last, current_app.config["SECRET_KEY"])
+    return csv_response(
+        list(occupancy_ops.RAW_COLUMNS), rows, filename("bookings", first, last, "csv")
     )

@@ -66,26 +66,42 @@ QUICK_CHOICES = ("morning", "afternoon", "day")
 def quick_window(
     hub: Hub, day: date, choice: str, *, now: datetime | None = None
 ) -> tuple[datetime, datetime]:
-    """Förmiddag (opening to 12.00), eftermiddag (12.00 to closing) or heldag. With ``now``, a
-    window that has begun starts at the current slot instead (today's morning at 10.15 is
-    10.00–12.00), and one that is over is refused."""
+    """Förmiddag (opening to 12.00), eftermiddag (12.00 to closing) or heldag. A lunch break
+    under way at 12.00 ends the morning at its start and starts the afternoon at its end; a
+    break wholly before or after noon lies inside the morning or afternoon, and the whole day
+    spans any break. With ``now``, a window that has begun starts at the current slot
+    instead (today's morning at 10.15 is 10.00–12.00), or after lunch while the hub is closed
+    for it, and one that is over is refused."""
     if choice not in QUICK_CHOICES:
         raise InvalidInput(_("Choose morning, afternoon or the whole day."), field="choice")
     schedule = schedule_of(hub, day)
     _require_open(schedule)
     opens, closes = schedule.opens, schedule.closes
+    lunch = (schedule.break_starts, schedule.break_ends) if schedule.has_break else None
     if choice == "morning":
         closes = min(closes, NOON)
+        if lunch and lunch[0] <= NOON <= lunch[1]:  # a morning may span an earlier break
+            closes = min(closes, lunch[0])
     elif choice == "afternoon":
         opens = max(opens, NOON)
+        if lunch and lunch[0] <= NOON < lunch[1]:
+            opens = max(opens, lunch[1])
     if closes <= opens:
         raise PolicyViolation(_("The hub is not open then that day."), code="outside_opening_hours")
     starts, ends = local_datetime(hub, day, opens), local_datetime(hub, day, closes)
     if now is not None:
         starts = max(starts, floor_to_slot(now, hub))
+        if lunch and _during_break(schedule, hub, starts):
+            starts = local_datetime(hub, day, lunch[1])
         if starts >= ends:
             raise PolicyViolation(_("That time has passed."), code="in_the_past")
     return starts, ends
+
+
+def _during_break(schedule: DaySchedule, hub: Hub, moment: datetime) -> bool:
+    """Whether ``moment`` falls in the day's lunch break [break_starts, break_ends)."""
+    lunch = schedule.break_interval(hub.timezone)
+    return lunch is not None and lunch[0] <= moment < lunch[1]
 
 
 def _require_open(schedule: DaySchedule) -> None:
@@ -218,6 +234,18 @@ def check_policy(
                 "The hub is open %(opens)s–%(closes)s that day.",
                 opens=fmt_time(schedule.opens),
                 closes=fmt_time(schedule.closes),
+            ),
+            code="outside_opening_hours",
+        )
+    lunch = schedule.break_interval(hub.timezone)
+    # A booking may span the lunch break (its booked hours then count only open time), but
+    # nobody arrives or leaves while the hub is closed for lunch.
+    if lunch is not None and (lunch[0] <= starts < lunch[1] or lunch[0] < ends <= lunch[1]):
+        raise PolicyViolation(
+            _(
+                "The hub is closed for lunch %(starts)s–%(ends)s that day.",
+                starts=fmt_time(schedule.break_starts),
+                ends=fmt_time(schedule.break_ends),
             ),
             code="outside_opening_hours",
         )
@@ -730,6 +758,14 @@ def availability(
     window = (max(starts, opens), min(ends, closes))
     if window[0] >= window[1]:
         return [DeskState(d, "closed", _("Outside opening hours")) for d in desks]
+    # The open parts of the wanted window: the lunch break is closed time, not free time.
+    open_parts = [
+        (max(window[0], a.astimezone(UTC)), min(window[1], b.astimezone(UTC)))
+        for a, b in schedule.open_intervals(hub.timezone)
+    ]
+    open_parts = [(a, b) for a, b in open_parts if a < b]
+    if not open_parts:
+        return [DeskState(d, "closed", _("Closed for lunch")) for d in desks]
     ids = [d.id for d in desks]
     busy: dict[int, list[tuple[datetime, datetime, str]]] = {i: [] for i in ids}
     for desk_id, b_start, b_end in db.session.execute(
@@ -751,10 +787,10 @@ def availability(
         busy[desk_id].append((o_start, o_end, reason))
     states = []
     for desk in desks:
-        free = _free_stretches(window, busy[desk.id])
-        # Judged over the open part of the wanted window: a desk free all the time the hub is
-        # open is free, even if the wish reached past closing time.
-        if free == [window]:
+        free = [f for part in open_parts for f in _free_stretches(part, busy[desk.id])]
+        # Judged over the open parts of the wanted window: a desk free all the time the hub is
+        # open is free, even if the wish reached past closing time or across lunch.
+        if free == open_parts:
             states.append(DeskState(desk, "free", free=free))
         elif free:
             states.append(DeskState(desk, "partly", _("Partly free"), free=free))

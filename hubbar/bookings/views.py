@@ -171,7 +171,10 @@ def _time_choices(hub: Hub, day: date) -> list[tuple[str, str]]:
     minutes += -minutes % hub.slot_minutes
     while minutes <= last:
         at = time(minutes // 60, minutes % 60)
-        choices.append((_hhmm(at), fmt_time(at)))
+        # Nobody arrives or leaves during the lunch break; its edges stay (end at its start,
+        # start at its end).
+        if not (schedule.has_break and schedule.break_starts < at < schedule.break_ends):
+            choices.append((_hhmm(at), fmt_time(at)))
         minutes += hub.slot_minutes
     return choices
 
@@ -781,7 +784,7 @@ class Stretch:
 
     starts: datetime
     ends: datetime
-    kind: str  # free | booked | out_of_service
+    kind: str  # free | booked | out_of_service | closed (the lunch break)
     booking: Booking | None = None
     reason: str = ""
     offset: int = 0  # minutes from opening, for the bar
@@ -789,11 +792,20 @@ class Stretch:
     book: tuple[str, str] | None = None  # a free stretch still bookable: local "HH:MM" times
 
 
-def desk_days(hub: Hub, opens: datetime, closes: datetime) -> dict[int, list[Stretch]]:
-    """Each active desk's day from opening to closing as consecutive stretches (two queries)."""
+def desk_days(
+    hub: Hub,
+    opens: datetime,
+    closes: datetime,
+    lunch: tuple[datetime, datetime] | None = None,
+) -> dict[int, list[Stretch]]:
+    """Each active desk's day from opening to closing as consecutive stretches (two queries);
+    the lunch break, when given, is a closed stretch unless a booking spans it."""
     opens, closes = opens.astimezone(UTC), closes.astimezone(UTC)
     ids = [d.id for d in hub.active_desks]
     busy: dict[int, list[tuple]] = {i: [] for i in ids}
+    if lunch is not None:
+        for desk_id in ids:
+            busy[desk_id].append((*(t.astimezone(UTC) for t in lunch), "closed", None))
     for booking in db.session.scalars(
         select(Booking).where(
             Booking.desk_id.in_(ids),
@@ -851,7 +863,7 @@ def day(hub_id: int):
     stretches, total = {}, 0
     if schedule.is_open:
         opens, closes = schedule.interval(hub.timezone)
-        stretches = desk_days(hub, opens, closes)
+        stretches = desk_days(hub, opens, closes, schedule.break_interval(hub.timezone))
         total = int((closes - opens).total_seconds() // 60)
         for stretch in (s for day in stretches.values() for s in day if s.kind == "free"):
             stretch.book = _bookable(hub, stretch.starts, stretch.ends, now)

@@ -65,7 +65,8 @@ def early_closing_days(d0: date, d1: date, locale: str = "sv") -> dict[date, str
 
 @dataclass(frozen=True)
 class DaySchedule:
-    """One local date at a hub: open from ``opens`` to ``closes``, or closed and why."""
+    """One local date at a hub: open from ``opens`` to ``closes``, or closed and why; closed
+    for lunch from ``break_starts`` to ``break_ends`` when the hub takes a break that day."""
 
     day: date
     opens: time | None
@@ -73,17 +74,24 @@ class DaySchedule:
     holiday: str | None = None
     closure: str | None = None
     early_closing: str | None = None
+    break_starts: time | None = None
+    break_ends: time | None = None
 
     @property
     def is_open(self) -> bool:
         return self.opens is not None
 
     @property
+    def has_break(self) -> bool:
+        return self.is_open and self.break_starts is not None and self.break_ends is not None
+
+    @property
     def iso_week(self) -> int:
         return self.day.isocalendar().week
 
     def interval(self, timezone: str) -> tuple[datetime, datetime] | None:
-        """The open interval as aware datetimes in the hub's zone (DST-safe wall-clock times)."""
+        """The whole day from opening to closing as aware datetimes in the hub's zone
+        (DST-safe wall-clock times), lunch break included."""
         if not self.is_open:
             return None
         zone = ZoneInfo(timezone)
@@ -91,6 +99,27 @@ class DaySchedule:
             datetime.combine(self.day, self.opens, tzinfo=zone),
             datetime.combine(self.day, self.closes, tzinfo=zone),
         )
+
+    def break_interval(self, timezone: str) -> tuple[datetime, datetime] | None:
+        """The lunch break as aware datetimes in the hub's zone, or None."""
+        if not self.has_break:
+            return None
+        zone = ZoneInfo(timezone)
+        return (
+            datetime.combine(self.day, self.break_starts, tzinfo=zone),
+            datetime.combine(self.day, self.break_ends, tzinfo=zone),
+        )
+
+    def open_intervals(self, timezone: str) -> list[tuple[datetime, datetime]]:
+        """The open time of the day as aware datetimes in the hub's zone: none on a closed
+        day, two around a lunch break, else one."""
+        whole = self.interval(timezone)
+        if whole is None:
+            return []
+        lunch = self.break_interval(timezone)
+        if lunch is None:
+            return [whole]
+        return [(whole[0], lunch[0]), (lunch[1], whole[1])]
 
 
 def hub_days(hub: Hub, d0: date, d1: date, locale: str = "sv") -> list[DaySchedule]:
@@ -115,7 +144,23 @@ def hub_days(hub: Hub, d0: date, d1: date, locale: str = "sv") -> list[DaySchedu
                 closes = EARLY_CLOSING
             else:
                 early_name = None
-            days.append(DaySchedule(day, hours.opens, closes, early_closing=early_name))
+            break_starts, break_ends = hours.break_starts, hours.break_ends
+            if break_starts is not None and break_ends is not None and break_ends >= closes:
+                # An early closing cuts the day: a break that begins at or after the new closing
+                # time is gone; one that runs past it closes the day at the break's start.
+                if break_starts < closes:
+                    closes = break_starts
+                break_starts = break_ends = None
+            days.append(
+                DaySchedule(
+                    day,
+                    hours.opens,
+                    closes,
+                    early_closing=early_name,
+                    break_starts=break_starts,
+                    break_ends=break_ends,
+                )
+            )
         day += timedelta(days=1)
     return days
 

@@ -117,7 +117,8 @@ class HubInformationForm(FlaskForm):
 
 
 class DayHoursForm(FlaskForm):
-    """One weekday's opening hours; both times empty means closed.
+    """One weekday's opening hours; both times empty means closed. An optional lunch break
+    (both times or neither) must lie inside the opening hours.
 
     A FlaskForm (without a token of its own: OpeningHoursForm has it) so that WTForms' own
     messages, such as an invalid time, are translated like the rest of the page.
@@ -128,22 +129,44 @@ class DayHoursForm(FlaskForm):
 
     opens = TimeField(_l("Opens"), validators=[Optional()])
     closes = TimeField(_l("Closes"), validators=[Optional()])
+    break_starts = TimeField(_l("Closed for lunch from"), validators=[Optional()])
+    break_ends = TimeField(_l("Closed for lunch until"), validators=[Optional()])
 
     def validate(self, extra_validators=None) -> bool:
         # Checked here, not in validate_closes: Optional() ends an empty field's validation, so
         # an opening time without a closing time would pass unnoticed.
         if not super().validate(extra_validators):
             return False
-        if bool(self.opens.data) != bool(self.closes.data):
+        opens, closes = self.opens.data, self.closes.data
+        starts, ends = self.break_starts.data, self.break_ends.data
+        if (opens is None) != (closes is None):
             self.closes.errors.append(_l("Give both times, or neither for a closed day."))
             return False
-        if self.opens.data and self.closes.data <= self.opens.data:
+        if opens is not None and closes <= opens:
             self.closes.errors.append(_l("Closing time must be after opening time."))
+            return False
+        if starts is None and ends is None:
+            return True
+        if (starts is None) != (ends is None):
+            self.break_ends.errors.append(_l("Give both lunch times, or neither for no break."))
+            return False
+        if opens is None:
+            self.break_starts.errors.append(_l("A closed day has no lunch break."))
+            return False
+        if ends <= starts:
+            self.break_ends.errors.append(_l("The lunch break must end after it starts."))
+            return False
+        if not opens < starts or not ends < closes:
+            self.break_starts.errors.append(
+                _l("The lunch break must lie inside the opening hours.")
+            )
             return False
         return True
 
 
 class OpeningHoursForm(FlaskForm):
+    """The week's opening hours, one DayHoursForm per weekday (day_0 = Monday)."""
+
     day_0 = FormField(DayHoursForm)
     day_1 = FormField(DayHoursForm)
     day_2 = FormField(DayHoursForm)
@@ -154,6 +177,16 @@ class OpeningHoursForm(FlaskForm):
 
     def days(self):
         return [getattr(self, f"day_{i}") for i in range(7)]
+
+    def week(self) -> dict:
+        """The week as set_opening_hours takes it: (opens, closes, break_starts, break_ends)
+        per open weekday, None for a closed one."""
+        return {
+            i: (day.opens.data, day.closes.data, day.break_starts.data, day.break_ends.data)
+            if day.opens.data is not None
+            else None
+            for i, day in enumerate(self.days())
+        }
 
 
 class ClosureForm(FlaskForm):

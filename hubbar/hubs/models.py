@@ -120,7 +120,11 @@ class Hub(db.Model):
 
 
 class OpeningHours(db.Model):
-    """Weekly opening hours: one interval per weekday (0 = Monday); no row means closed."""
+    """Weekly opening hours: one interval per weekday (0 = Monday); no row means closed.
+
+    An optional lunch break (``break_starts``–``break_ends``, e.g. 12.00–13.00) closes the hub
+    inside the day: it is not bookable open time, and the occupancy metrics do not count it.
+    """
 
     __tablename__ = "opening_hours"
 
@@ -128,13 +132,29 @@ class OpeningHours(db.Model):
     weekday: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     opens: Mapped[time] = mapped_column(Time)
     closes: Mapped[time] = mapped_column(Time)
+    break_starts: Mapped[time | None] = mapped_column(Time)
+    break_ends: Mapped[time | None] = mapped_column(Time)
 
     hub: Mapped[Hub] = relationship(back_populates="opening_hours")
 
     __table_args__ = (
         CheckConstraint("weekday BETWEEN 0 AND 6", name="valid_weekday"),
         CheckConstraint("closes > opens", name="closes_after_opens"),
+        CheckConstraint(
+            "(break_starts IS NULL AND break_ends IS NULL) OR "
+            "(break_starts IS NOT NULL AND break_ends IS NOT NULL)",
+            name="break_both_or_neither",
+        ),
+        CheckConstraint(
+            "break_starts IS NULL OR "
+            "(opens < break_starts AND break_starts < break_ends AND break_ends < closes)",
+            name="break_within_opening_hours",
+        ),
     )
+
+    @property
+    def has_break(self) -> bool:
+        return self.break_starts is not None and self.break_ends is not None
 
 
 class Closure(db.Model):
@@ -178,7 +198,13 @@ EQUIPMENT_LABELS = {
 
 
 class Desk(db.Model):
-    """A touch-down desk in a hub."""
+    """A touch-down desk in a hub.
+
+    For capacity a desk exists from ``created_at`` until ``inactive_since`` (or until now while
+    it is active), minus its out-of-service periods. Deactivating sets ``inactive_since``;
+    reactivating records the inactive stretch as an out-of-service period and clears it, so the
+    capacity of past periods stays as it was.
+    """
 
     __tablename__ = "desks"
 
@@ -188,6 +214,8 @@ class Desk(db.Model):
     zone: Mapped[str] = mapped_column(String(60), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the desk was last deactivated; None while it is active.
+    inactive_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     hub: Mapped[Hub] = relationship(back_populates="desks")
     equipment_rows: Mapped[list[DeskEquipment]] = relationship(

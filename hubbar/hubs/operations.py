@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 
 from hubbar.accounts.models import Organisation, User
 from hubbar.audit.operations import apply_changes, record
+from hubbar.db import utcnow
 from hubbar.errors import InvalidInput, NotFound
 from hubbar.extensions import db
+from hubbar.formats import fmt_datetime
 from hubbar.hubs.calendar import exists_on_wall_clock
 from hubbar.hubs.models import (
     Closure,
@@ -205,39 +207,71 @@ def update_hub_information(actor: User, hub: Hub, info: HubInformation) -> Hub:
 # --- opening hours and closures ------------------------------------------------------------
 
 
-def set_opening_hours(
-    actor: User | None, hub: Hub, week: dict[int, tuple[time, time] | None]
-) -> Hub:
-    """Replace the weekly hours: for each weekday (0 = Monday) an (opens, closes) pair, or None
-    for closed."""
+DayHours = tuple[time, time] | tuple[time, time, time | None, time | None]
+
+
+def _day_hours(weekday: int, hours: DayHours) -> tuple[time, time, time | None, time | None]:
+    """A weekday's (opens, closes) or (opens, closes, break_starts, break_ends), checked and
+    always as four values."""
+    if len(hours) not in (2, 4):
+        raise InvalidInput(_("Unknown opening hours."), field=f"day_{weekday}-opens")
+    opens, closes, break_starts, break_ends = (*hours, None, None)[:4]
+    if closes <= opens:
+        raise InvalidInput(
+            _("Closing time must be after opening time."), field=f"day_{weekday}-closes"
+        )
+    if (break_starts is None) != (break_ends is None):
+        raise InvalidInput(
+            _("Give both lunch times, or neither for no break."),
+            field=f"day_{weekday}-break_ends",
+        )
+    if break_starts is not None:
+        if break_ends <= break_starts:
+            raise InvalidInput(
+                _("The lunch break must end after it starts."),
+                field=f"day_{weekday}-break_ends",
+            )
+        if not opens < break_starts or not break_ends < closes:
+            raise InvalidInput(
+                _("The lunch break must lie inside the opening hours."),
+                field=f"day_{weekday}-break_starts",
+            )
+    return opens, closes, break_starts, break_ends
+
+
+def _hours_record(values) -> list[str]:
+    """A weekday's hours for the audit record: ["08:00", "17:00"], with the lunch break
+    appended when there is one: ["08:00", "17:00", "12:00", "13:00"]."""
+    return [t.isoformat("minutes") for t in values if t is not None]
+
+
+def set_opening_hours(actor: User | None, hub: Hub, week: dict[int, DayHours | None]) -> Hub:
+    """Replace the weekly hours: for each weekday (0 = Monday) an (opens, closes) pair or an
+    (opens, closes, break_starts, break_ends) tuple with a lunch break (its times both None
+    for none), or None for closed."""
     if actor is not None:
         require(hub.can_manage(actor))
+    checked = {}
     for weekday, hours in week.items():
         if not 0 <= weekday <= 6:
             raise InvalidInput(_("Unknown weekday."))
-        if hours is not None and hours[1] <= hours[0]:
-            raise InvalidInput(
-                _("Closing time must be after opening time."), field=f"day_{weekday}"
-            )
+        checked[weekday] = None if hours is None else _day_hours(weekday, hours)
     before = {
-        r.weekday: [r.opens.isoformat("minutes"), r.closes.isoformat("minutes")]
+        r.weekday: _hours_record((r.opens, r.closes, r.break_starts, r.break_ends))
         for r in hub.opening_hours
     }
     current = {r.weekday: r for r in hub.opening_hours}
     for weekday in range(7):
-        hours = week.get(weekday)
+        hours = checked.get(weekday)
         row = current.get(weekday)
         if hours is None and row is not None:
             hub.opening_hours.remove(row)
         elif hours is not None and row is None:
-            hub.opening_hours.append(OpeningHours(weekday=weekday, opens=hours[0], closes=hours[1]))
-        elif hours is not None:
-            row.opens, row.closes = hours
-    after = {
-        d: [h[0].isoformat("minutes"), h[1].isoformat("minutes")]
-        for d, h in week.items()
-        if h is not None
-    }
+            row = OpeningHours(weekday=weekday)
+            hub.opening_hours.append(row)
+        if hours is not None:
+            row.opens, row.closes, row.break_starts, row.break_ends = hours
+    after = {d: _hours_record(h) for d, h in checked.items() if h is not None}
     if before != after:
         record(actor, "hub.opening_hours", hub, hub.name, {"opening_hours": [before, after]})
     db.session.commit()
@@ -306,7 +340,10 @@ def create_desk(
     if actor is not None:
         require(hub.can_manage(actor))
     label, zone = _clean_desk(hub, label, zone)
-    desk = Desk(label=label, zone=zone, active=active)
+    now = utcnow()
+    # A desk created inactive adds no capacity until it is activated.
+    desk = Desk(label=label, zone=zone, active=active, created_at=now)
+    desk.inactive_since = None if active else now
     desk.equipment_rows = [DeskEquipment(tag=tag) for tag in dict.fromkeys(equipment or [])]
     with commit_or_refuse(_("The hub has a desk with that label already."), "label"):
         hub.desks.append(desk)
@@ -327,6 +364,8 @@ def update_desk(
     before = [t.value for t in desk.equipment]
     wanted = list(dict.fromkeys(equipment))
     with commit_or_refuse(_("The hub has a desk with that label already."), "label"):
+        if active != desk.active:
+            _record_activity(actor, desk, active, utcnow())
         changes = apply_changes(desk, {"label": label, "zone": zone, "active": active})
         if set(before) != {t.value for t in wanted}:
             desk.equipment_rows = [DeskEquipment(tag=tag) for tag in wanted]
@@ -334,6 +373,43 @@ def update_desk(
         if changes:
             record(actor, "desk.update", desk, f"{desk.hub.name}: {label}", changes)
     return desk
+
+
+def _record_activity(actor: User | None, desk: Desk, active: bool, now: datetime) -> None:
+    """Keep the desk's history for capacity: deactivating marks when it stopped counting;
+    reactivating turns the inactive stretch into out-of-service time (where no period covers it
+    already, so periods never overlap) and the desk counts again from now. Past periods thus
+    keep the capacity they had."""
+    if not active:
+        desk.inactive_since = now
+        return
+    since, desk.inactive_since = desk.inactive_since, None
+    if since is None:
+        return
+    reason = _("Inactive (deactivated by the hub manager)")[:200]
+    for starts, ends in _uncovered(desk, since, now):
+        desk.out_of_service.append(
+            OutOfService(
+                starts_at=starts,
+                ends_at=ends,
+                reason=reason,
+                created_by_id=actor.id if actor else None,
+            )
+        )
+
+
+def _uncovered(desk: Desk, starts: datetime, ends: datetime) -> list[tuple[datetime, datetime]]:
+    """The parts of [starts, ends) that none of the desk's out-of-service periods covers."""
+    gaps, cursor = [], starts
+    for period in sorted(desk.out_of_service, key=lambda p: p.starts_at):
+        if period.ends_at <= cursor or period.starts_at >= ends:
+            continue
+        if period.starts_at > cursor:
+            gaps.append((cursor, period.starts_at))
+        cursor = max(cursor, period.ends_at)
+    if cursor < ends:
+        gaps.append((cursor, ends))
+    return gaps
 
 
 def add_out_of_service(
@@ -360,6 +436,28 @@ def add_out_of_service(
         raise InvalidInput(_("The end must be after the start."), field="end_date")
     if not reason:
         raise InvalidInput(_("Give a reason; employees see it."), field="reason")
+    zone = ZoneInfo(desk.hub.timezone)
+    clash = db.session.scalar(
+        select(OutOfService)
+        .where(
+            OutOfService.desk_id == desk.id,
+            OutOfService.starts_at < ends,
+            OutOfService.ends_at > starts,
+        )
+        .order_by(OutOfService.starts_at)
+        .limit(1)
+    )
+    if clash is not None:
+        # One period at a time, so that out-of-service time is never counted twice.
+        raise InvalidInput(
+            _(
+                "The desk is already out of service from %(start)s to %(end)s. Remove that "
+                "period first, or choose a time outside it.",
+                start=fmt_datetime(clash.starts_at, desk.hub.timezone),
+                end=fmt_datetime(clash.ends_at, desk.hub.timezone),
+            ),
+            field="start_date",
+        )
     period = OutOfService(
         starts_at=starts,
         ends_at=ends,
@@ -367,7 +465,6 @@ def add_out_of_service(
         created_by_id=actor.id if actor else None,
     )
     desk.out_of_service.append(period)
-    zone = ZoneInfo(desk.hub.timezone)
     record(
         actor,
         "desk.out_of_service",

@@ -158,25 +158,38 @@ def opening_hours(hub_id: int):
     if request.method == "GET":
         current = {row.weekday: row for row in hub.opening_hours}
         data = {
-            f"day_{i}": {"opens": current[i].opens, "closes": current[i].closes} for i in current
+            f"day_{i}": {
+                "opens": row.opens,
+                "closes": row.closes,
+                "break_starts": row.break_starts,
+                "break_ends": row.break_ends,
+            }
+            for i, row in current.items()
         }
         form = OpeningHoursForm(data=data)
     else:
         form = OpeningHoursForm()
     if form.validate_on_submit():
-        week = {
-            i: (day.opens.data, day.closes.data) if day.opens.data else None
-            for i, day in enumerate(form.days())
-        }
         try:
-            ops.set_opening_hours(current_user, hub, week)
+            ops.set_opening_hours(current_user, hub, form.week())
         except DomainError as error:
-            form_error(form, error)
+            _day_error(form, error)
         else:
             flash(_("The opening hours of %(hub)s are saved.", hub=hub.name), "success")
             return redirect(url_for("hubs.manage", hub_id=hub.id))
     status = 422 if request.method == "POST" else 200
     return render_template("hubs/opening_hours_form.html", hub=hub, form=form), status
+
+
+def _day_error(form: OpeningHoursForm, error: DomainError) -> None:
+    """An opening-hours error next to its time field ("day_3-break_starts"), else as a
+    message (a weekday's sub-form takes no errors of its own)."""
+    day, _sep, name = (error.field or "").partition("-")
+    target = getattr(form, day, None) if day.startswith("day_") else None
+    if target is not None and name in target.form:
+        target.form[name].errors = [*target.form[name].errors, str(error.message)]
+    else:
+        flash(str(error.message), "error")
 
 
 @bp.post("/manage/hubs/<int:hub_id>/closures")

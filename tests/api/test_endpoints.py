@@ -31,6 +31,7 @@ def book(client, token, desk, start="09:00", end="12:00", day=TOMORROW):
     )
 
 
+NO_BREAK = {"break_starts": None, "break_ends": None}
 BOOKING_KEYS = {
     "id",
     "hub",
@@ -110,7 +111,7 @@ def test_hubs_lists_only_the_hubs_the_caller_may_book(client, world):
         {"id": world.a3.id, "label": "A3", "zone": "", "equipment": [], "active": True},
     ]
     assert hub["opening_hours"] == [
-        {"weekday": d, "opens": "08:00", "closes": "17:00"} for d in range(5)
+        {"weekday": d, "opens": "08:00", "closes": "17:00"} | NO_BREAK for d in range(5)
     ]
     assert hub["policy"] == {
         "slot_minutes": 30,

@@ -1,0 +1,1 @@
+"""Occupancy: the metric definitions of DESIGN.md and the queries behind every number."""

@@ -1,0 +1,270 @@
+"""Who may see which occupancy figures, over which period, and the raw bookings behind them.
+
+One decision per request, used by the dashboard, the exports and the API alike:
+
+- hub managers (and system admins) see their hubs, with names in the raw bookings;
+- organisation admins see their own staff's use of any hub, aggregated, with pseudonyms;
+- evaluators see their pilots' hubs, aggregated, with pseudonyms, and per-organisation cells
+  of fewer than k people shown as "< k" (DESIGN.md, privacy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from hubbar.accounts.models import Organisation, User
+from hubbar.bookings.models import Booking
+from hubbar.errors import InvalidInput, NotAllowed, NotFound, PolicyViolation
+from hubbar.extensions import db
+from hubbar.hubs.models import Desk, Hub
+from hubbar.occupancy.metrics import Occupancy, compute
+from hubbar.operations import check_calendar_date
+from hubbar.pilots.models import Pilot
+
+MAX_PERIOD_DAYS = 3 * 366  # a longer period is a typo, and an expensive one
+MANAGER, ORGANISATION_ADMIN, EVALUATOR = "manager", "organisation_admin", "evaluator"
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one person may see of some hubs' occupancy."""
+
+    audience: str  # MANAGER, ORGANISATION_ADMIN or EVALUATOR
+    hubs: tuple[Hub, ...]
+    organisation_ids: tuple[int, ...] | None  # only these home organisations' bookings count
+    names: bool  # the raw bookings carry names, not pseudonyms
+    k: int | None  # per-organisation cells of fewer people are suppressed
+
+    @property
+    def aggregated(self) -> bool:
+        return not self.names
+
+
+def visible_hubs(user: User) -> list[Hub]:
+    """Every hub whose occupancy ``user`` may see in some form, by name."""
+    hubs = db.session.scalars(select(Hub).order_by(Hub.name)).all()
+    if user.is_system_admin or user.admin_organisation_ids:
+        return list(hubs)
+    allowed = user.managed_hub_ids | evaluated_hub_ids(user)
+    return [h for h in hubs if h.id in allowed]
+
+
+def evaluated_hub_ids(user: User) -> set[int]:
+    """Hubs an evaluator evaluates: named hubs and the hubs of their pilots."""
+    ids = set(user.evaluated_hub_ids)
+    pilot_ids = user.evaluated_pilot_ids
+    if pilot_ids:
+        for pilot in db.session.scalars(select(Pilot).where(Pilot.id.in_(pilot_ids))):
+            ids.update(h.id for h in pilot.hubs)
+    return ids
+
+
+def evaluated_pilots(user: User) -> list[Pilot]:
+    """The pilots whose period the dashboard offers: an evaluator's, or all for admins and the
+    managers of a pilot's hub."""
+    pilots = db.session.scalars(select(Pilot).order_by(Pilot.start_date.desc())).all()
+    if user.is_system_admin:
+        return list(pilots)
+    managed = user.managed_hub_ids
+    return [
+        p
+        for p in pilots
+        if p.id in user.evaluated_pilot_ids or any(h.id in managed for h in p.hubs)
+    ]
+
+
+def access(user: User, hubs: Sequence[Hub], k: int) -> Access:
+    """Decide what ``user`` sees of ``hubs`` (all of them, or refuse)."""
+    hubs = tuple(sorted(hubs, key=lambda h: h.name))
+    if not hubs:
+        raise InvalidInput(_("Choose at least one hub."), field="hub")
+    if all(h.can_manage(user) for h in hubs):
+        return Access(MANAGER, hubs, None, names=True, k=None)
+    evaluated = evaluated_hub_ids(user)
+    if all(h.id in evaluated for h in hubs):
+        return Access(EVALUATOR, hubs, None, names=False, k=k)
+    if user.admin_organisation_ids:
+        return Access(
+            ORGANISATION_ADMIN,
+            hubs,
+            tuple(sorted(user.admin_organisation_ids)),
+            names=False,
+            k=None,
+        )
+    raise NotAllowed(_("You do not have permission to see the occupancy of that hub."))
+
+
+def check_period(first: date, last: date) -> None:
+    check_calendar_date(first, "from")
+    check_calendar_date(last, "to")
+    if last < first:
+        raise InvalidInput(_("The last day must not be before the first."), field="to")
+    if (last - first).days + 1 > MAX_PERIOD_DAYS:
+        raise InvalidInput(
+            _("Choose a period of at most %(n)d days.", n=MAX_PERIOD_DAYS), field="to"
+        )
+
+
+def scoped(user: User, hubs: Sequence[Hub], k: int, organisation_id: int | None = None) -> Access:
+    """What ``user`` may see of ``hubs``, narrowed to one home organisation when asked (an
+    organisation admin only ever sees their own)."""
+    seen = access(user, hubs, k)
+    if organisation_id is None:
+        return seen
+    if db.session.get(Organisation, organisation_id) is None:
+        raise NotFound(_("No such organisation."))
+    if seen.organisation_ids is not None and organisation_id not in seen.organisation_ids:
+        raise NotAllowed(_("You can see only your own organisation's use of the hubs."))
+    return replace(seen, organisation_ids=(organisation_id,))
+
+
+def occupancy(
+    user: User,
+    hubs: Sequence[Hub],
+    first: date,
+    last: date,
+    *,
+    k: int,
+    organisation_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[Occupancy, Access]:
+    """The metrics ``user`` may see of ``hubs`` over ``first``..``last``, optionally for one
+    home organisation. An evaluator who asks for one organisation with fewer than k people in
+    the period is refused: its figures would single those people out."""
+    check_period(first, last)
+    seen = scoped(user, hubs, k, organisation_id)
+    result = compute(seen.hubs, first, last, organisation_ids=seen.organisation_ids, now=now)
+    if organisation_id is not None and suppressed(result.value("unique_users"), seen):
+        raise PolicyViolation(
+            _(
+                "Fewer than %(k)d people from that organisation used the hubs in the period; "
+                "their figures are shown only together with others'.",
+                k=k,
+            ),
+            field="organisation",
+        )
+    return result, seen
+
+
+def suppressed(count: int | None, seen: Access) -> bool:
+    """True when a per-organisation cell with ``count`` people must be shown as "< k"."""
+    return seen.k is not None and count is not None and count < seen.k
+
+
+def hidden_organisations(result: Occupancy, seen: Access) -> set[int]:
+    """The organisations whose rows an evaluator sees as "< k": those with fewer than k people
+    and, when that is a single row, also the next smallest, so that it cannot be worked out
+    by subtracting the rows shown from the total."""
+    if seen.k is None:
+        return set()
+    rows = result.organisations
+    hidden = {r.organisation_id for r in rows if suppressed(r.users, seen)}
+    if len(hidden) == 1 and len(rows) > 1:
+        shown = sorted((r for r in rows if r.organisation_id not in hidden), key=lambda r: r.users)
+        hidden.add(shown[0].organisation_id)
+    return hidden
+
+
+def previous_period(first: date, last: date) -> tuple[date, date]:
+    """The period of equal length just before, for comparison."""
+    length = (last - first).days + 1
+    return first - timedelta(days=length), first - timedelta(days=1)
+
+
+def pseudonym(user_id: int | None, secret: str) -> str:
+    """A stable pseudonym for a person: the same in every export, revealing nothing."""
+    if user_id is None:
+        return ""
+    digest = hmac.new(secret.encode(), f"user:{user_id}".encode(), hashlib.sha256).hexdigest()
+    return f"P-{digest[:8]}"
+
+
+RAW_COLUMNS = (
+    "booking_id",
+    "hub",
+    "desk",
+    "organisation",
+    "user",
+    "status",
+    "start",
+    "end",
+    "created_at",
+    "checked_in_at",
+    "checked_out_at",
+    "cancelled_at",
+    "released_at",
+)
+
+
+def raw_bookings(seen: Access, first: date, last: date, secret: str) -> Iterator[list[str]]:
+    """The bookings starting in the period at the hubs, one row of RAW_COLUMNS each, times in
+    ISO 8601 with the hub's offset. Streamed from the database in batches."""
+    person = aliased(User)
+    for hub in seen.hubs:
+        zone = ZoneInfo(hub.timezone)
+        start = datetime.combine(first, datetime.min.time(), zone)
+        end = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone)
+        query = (
+            select(Booking, Desk.label, Organisation.code, person.display_name)
+            .join(Desk, Desk.id == Booking.desk_id)
+            .join(Organisation, Organisation.id == Booking.organisation_id)
+            .outerjoin(person, person.id == Booking.user_id)
+            .where(Booking.hub_id == hub.id, Booking.starts_at >= start, Booking.starts_at < end)
+            .order_by(Booking.starts_at, Booking.id)
+            .execution_options(yield_per=1000)
+        )
+        if seen.organisation_ids is not None:
+            query = query.where(Booking.organisation_id.in_(seen.organisation_ids))
+
+        def iso(moment: datetime | None, zone=zone) -> str:
+            return moment.astimezone(zone).isoformat() if moment else ""
+
+        for booking, desk, organisation, name in db.session.execute(query):
+            who = (name or "") if seen.names else pseudonym(booking.user_id, secret)
+            yield [
+                str(booking.id),
+                hub.name,
+                desk,
+                organisation,
+                who,
+                booking.status.value,
+                iso(booking.starts_at),
+                iso(booking.ends_at),
+                iso(booking.created_at),
+                iso(booking.checked_in_at),
+                iso(booking.checked_out_at),
+                iso(booking.cancelled_at),
+                iso(booking.released_at),
+            ]
+
+
+PRESETS = ("this_week", "last_4_weeks", "this_month", "pilot", "custom")
+
+
+def preset_period(preset: str, today: date, pilot: Pilot | None = None) -> tuple[date, date]:
+    """The dates of a period picker choice: this week (Monday to Sunday), the last four whole
+    weeks before this one, this month, or the pilot's period."""
+    if preset == "this_week":
+        monday = today - timedelta(days=today.weekday())
+        return monday, monday + timedelta(days=6)
+    if preset == "last_4_weeks":
+        monday = today - timedelta(days=today.weekday())
+        return monday - timedelta(days=28), monday - timedelta(days=1)
+    if preset == "this_month":
+        first = today.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        return first, following - timedelta(days=1)
+    if preset == "pilot":
+        if pilot is None:
+            raise InvalidInput(_("Choose a pilot."), field="pilot")
+        return pilot.start_date, pilot.end_date
+    raise InvalidInput(_("Choose a period."), field="period")
