@@ -19,10 +19,11 @@ from hubbar.accounts.models import User
 from hubbar.demo import DEMO_PASSWORD, load_demo
 from hubbar.extensions import db
 from hubbar.hubs.models import Hub
-from hubbar.occupancy.definitions import BY_KEY, DEFINITIONS
+from hubbar.occupancy.definitions import BY_KEY, DEFINITIONS, KEY_FIGURES
 from hubbar.occupancy.metrics import compute
 from hubbar.occupancy.operations import RAW_COLUMNS
 from hubbar.occupancy.tables import COLUMNS, TABLE_KEYS
+from hubbar.occupancy.views import figure_text
 from hubbar.pilots.models import Pilot
 from tests.api.helpers import call, error_of, token_for
 from tests.bookings.clock import at
@@ -327,7 +328,7 @@ def test_an_organisation_admin_gets_only_their_staffs_bookings(client, week, kuf
 DEMO_NOW = datetime(2026, 11, 23, 9, 30, tzinfo=STOCKHOLM)
 
 
-def test_the_api_the_xlsx_and_compute_agree_on_the_demo_pilot(app):
+def test_the_dashboard_the_api_the_xlsx_and_compute_agree_on_the_demo_pilot(app):
     with time_machine.travel(DEMO_NOW, tick=False):
         load_demo()
         pilot = db.session.scalar(select(Pilot))
@@ -345,7 +346,13 @@ def test_the_api_the_xlsx_and_compute_agree_on_the_demo_pilot(app):
             query_string={"hub": hub.id, "period": "custom", **period},
         )
         assert response.status_code == 200
+        page = web.get(
+            "/dashboard", query_string={"hub": hub.id, "period": "pilot", "pilot": pilot.id}
+        )
+        assert page.status_code == 200
         expected = compute([hub], pilot.start_date, pilot.end_date)
+        with app.test_request_context():
+            shown = {key: figure_text(key, expected.value(key)) for key in KEY_FIGURES}
 
     book = load_workbook(io.BytesIO(response.get_data()))
     sheets = dict(zip(["about", *TABLE_KEYS, "bookings"], book.worksheets, strict=True))
@@ -368,3 +375,8 @@ def test_the_api_the_xlsx_and_compute_agree_on_the_demo_pilot(app):
         assert api_row["desks_needed"] == sheet_row[9] == row.desks_needed
     raw_rows = sheets["bookings"].max_row - 1
     assert raw_rows == expected.value("bookings")  # every booking starting in the period
+    html = page.get_data(as_text=True)
+    for key, text in shown.items():  # the dashboard's key figures, as the page formats them
+        card = re.search(rf'id="figure-{key}".*?class="dash-value">([^<]*)', html, re.S)
+        assert card is not None, key
+        assert card.group(1).strip() == text, key
