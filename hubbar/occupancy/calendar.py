@@ -95,19 +95,25 @@ class OpenTime:
                 cells[window.day, hour] += weight * seconds
         return cells
 
-    def capacity_by_desk_day(self) -> dict[tuple[int, date], int]:
-        """Capacity in seconds per (desk, local date), for the desks counted."""
-        hub_day: dict[tuple[int, date], int] = defaultdict(int)
+    def capacity_by_desk(self) -> dict[int, tuple[int, int]]:
+        """Per desk counted: (capacity in seconds, open days). Every desk of a hub has the
+        hub's windows; only the desks with negative windows differ, so only they are walked."""
+        hub_days_seconds: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
         for window in self.hub_windows:
-            hub_day[window.hub_id, window.day] += window.seconds
-        cells: dict[tuple[int, date], int] = {}
-        for (hub_id, day), seconds in hub_day.items():
-            for desk in self.desks.get(hub_id, ()):
-                cells[desk.id, day] = seconds
+            hub_days_seconds[window.hub_id][window.day] += window.seconds
+        taken: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
         for window in self.windows:
             if window.desk_id is not None:
-                cells[window.desk_id, window.day] -= window.seconds
-        return cells
+                taken[window.desk_id][window.day] += window.seconds
+        result = {}
+        for hub_id, desks in self.desks.items():
+            days = hub_days_seconds.get(hub_id, {})
+            total = sum(days.values())
+            for desk in desks:
+                lost = taken.get(desk.id, {})
+                closed = sum(1 for day, seconds in lost.items() if seconds >= days.get(day, 0))
+                result[desk.id] = (total - sum(lost.values()), len(days) - closed)
+        return result
 
     def peak_events(self) -> list[dict]:
         """Changes in the number of desks in service, for the daily peak query."""

@@ -328,10 +328,9 @@ def _desks(result, calendar: OpenTime, by_desk_org, booked_days) -> None:
     for hub in result.hubs:
         for desk in calendar.desks.get(hub.id, ()):
             rows[desk.id] = DeskRow(desk.id, hub.name, desk.label)
-    for (desk_id, _day), seconds in calendar.capacity_by_desk_day().items():
-        if desk_id in rows and seconds > 0:
-            rows[desk_id].capacity_hours += hours(seconds)
-            rows[desk_id].open_days += 1
+    for desk_id, (seconds, open_days) in calendar.capacity_by_desk().items():
+        rows[desk_id].capacity_hours = hours(seconds)
+        rows[desk_id].open_days = open_days
     for row in by_desk_org:
         desk_row = rows.get(row.desk_id)
         if desk_row is None:  # booked before the period's desks were counted: a removed desk

@@ -193,14 +193,15 @@ def local_day(d: Dialect, clock: LocalDays, seconds: str) -> str:
 
 
 def started(d: Dialect, orgs: tuple[int, ...] | None, clocks: list[LocalDays]) -> str:
-    """The bookings whose start falls in the period (and before now) with their local date
-    and their times in epoch seconds: one range scan per time zone on (hub_id, starts_at)."""
+    """The bookings whose start falls in the period (and before now) with their local date,
+    their times in epoch seconds and what became of them as 0/1 flags (so the counts are
+    plain sums): one range scan per time zone on (hub_id, starts_at)."""
     starts = d.epoch("b.starts_at")
     parts = []
     for clock in clocks:
         hubs = ", ".join(str(int(i)) for i in clock.hub_ids)
         parts.append(f"""
-            SELECT b.id AS booking_id, b.hub_id AS hub_id, b.desk_id AS desk_id,
+            SELECT b.hub_id AS hub_id, b.desk_id AS desk_id,
                    b.organisation_id AS organisation_id, b.user_id AS user_id,
                    {local_day(d, clock, starts)} AS day,
                    b.status AS status, b.checkin_required AS checkin_required,
@@ -217,7 +218,21 @@ def started(d: Dialect, orgs: tuple[int, ...] | None, clocks: list[LocalDays]) -
         """)
     if not parts:  # no hubs: an empty set of the same shape
         return started(d, orgs, [LocalDays((0,), ((0, 0),), 0, 0, 0)])
-    return " UNION ALL ".join(parts)
+    before_start = "(status = 'cancelled' AND cancelled <= starts)"
+    return f"""
+        SELECT hub_id, desk_id, organisation_id, user_id, day, starts, occupied, checked_in,
+               used_end,
+               CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END AS is_cancelled,
+               CASE WHEN status = 'cancelled' AND cancelled > starts - 7200 THEN 1 ELSE 0 END
+                   AS is_late,
+               CASE WHEN status = 'released' THEN 1 ELSE 0 END AS is_released,
+               CASE WHEN checkin_required AND NOT {before_start} THEN 1 ELSE 0 END
+                   AS needs_checkin,
+               CASE WHEN occupied > starts THEN 1 ELSE 0 END AS is_visit,
+               CASE WHEN {before_start} THEN NULL ELSE {d.greatest("starts - created", "0")} END
+                   AS lead
+        FROM ({" UNION ALL ".join(parts)}) i
+    """
 
 
 def figures(
@@ -250,27 +265,24 @@ def figures(
     - ``lead50``, ``lead90`` (lead time) and ``dur50`` (booked duration): nearest-rank
       percentiles (v), the value at rank ceil(p·n), found by the database.
     """
-    late = "(status = 'cancelled' AND cancelled > starts - 7200)"
-    before_start = "(status = 'cancelled' AND cancelled <= starts)"
-    lead = d.greatest("starts - created", "0")
 
     def counted(condition: str) -> str:
         return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
 
     counts = {
         "bookings": "COUNT(*)",
-        "cancelled": counted("status = 'cancelled'"),
-        "late_cancelled": counted(late),
-        "released": counted("status = 'released'"),
-        "checkin_base": counted(f"checkin_required AND NOT {before_start}"),
-        "visits": counted("occupied > starts"),
-        "duration": "SUM(CASE WHEN occupied > starts THEN occupied - starts ELSE 0 END)",
+        "cancelled": "SUM(is_cancelled)",
+        "late_cancelled": "SUM(is_late)",
+        "released": "SUM(is_released)",
+        "checkin_base": "SUM(needs_checkin)",
+        "visits": "SUM(is_visit)",
+        "duration": "SUM(occupied - starts)",  # nothing for a booking cancelled before start
     }
     bounds = (("lead_1h", 0, 3600), ("lead_1d", 3600, 86400), ("lead_3d", 86400, 259200))
     bounds += (("lead_7d", 259200, 604800), ("lead_more", 604800, None))
     for name, low, high in bounds:
-        upper = f" AND {lead} < {high}" if high else ""
-        counts[name] = counted(f"NOT {before_start} AND {lead} >= {low}{upper}")
+        upper = f" AND lead < {high}" if high else ""
+        counts[name] = counted(f"lead >= {low}{upper}")
     assert tuple(counts) == COUNT_COLUMNS
     count_sums = ", ".join(f"{expression} AS {name}" for name, expression in counts.items())
 
@@ -304,13 +316,15 @@ def figures(
                    SUM(sign * (be - bs)) AS booked, SUM(sign * (ue - us)) AS used
             FROM s GROUP BY hub_id, desk_id, organisation_id, day
         ),
+        stretches AS MATERIALIZED (
+            SELECT day, sep - sod AS off, bs, be, SUM(sign) AS n
+            FROM s WHERE be > bs GROUP BY day, sep - sod, bs, be
+        ),
         points AS MATERIALIZED (
             SELECT day, off, t, SUM(dn) AS dn, SUM(dd) AS dd FROM (
-                SELECT day, sep - sod AS off, bs AS t, SUM(sign) AS dn, 0 AS dd
-                FROM s WHERE be > bs GROUP BY day, sep - sod, bs
+                SELECT day, off, bs AS t, n AS dn, 0 AS dd FROM stretches
                 UNION ALL
-                SELECT day, sep - sod AS off, be AS t, -SUM(sign) AS dn, 0 AS dd
-                FROM s WHERE be > bs GROUP BY day, sep - sod, be
+                SELECT day, off, be AS t, -n AS dn, 0 AS dd FROM stretches
                 UNION ALL
                 SELECT day, off, t, 0 AS dn, dd FROM {d.events("events")}
             ) ev GROUP BY day, off, t
@@ -323,15 +337,15 @@ def figures(
         ),
         people AS MATERIALIZED (
             SELECT organisation_id, user_id, MIN(day) AS first_day, MAX(day) AS last_day
-            FROM x WHERE occupied > starts AND user_id IS NOT NULL
+            FROM x WHERE is_visit = 1 AND user_id IS NOT NULL
             GROUP BY organisation_id, user_id
         ),
         person AS (
             SELECT user_id, MIN(first_day) AS first_day, MAX(last_day) AS last_day
             FROM people GROUP BY user_id
         ),
-        leads AS MATERIALIZED (SELECT {lead} AS v FROM x WHERE NOT {before_start}),
-        durations AS MATERIALIZED (SELECT occupied - starts AS v FROM x WHERE occupied > starts)
+        leads AS MATERIALIZED (SELECT lead AS v FROM x WHERE lead IS NOT NULL),
+        durations AS MATERIALIZED (SELECT occupied - starts AS v FROM x WHERE is_visit = 1)
         SELECT {_row(d, "hour", True, day="p.day", hour="h.hour", booked=f"SUM(-p.dn * {in_hour})")}
         FROM points p CROSS JOIN ({hour_rows}) h
         WHERE p.dn <> 0
