@@ -39,6 +39,12 @@ class Dialect:
             return f"'{moment.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
         return f"TIMESTAMPTZ '{moment.isoformat()}'"
 
+    @property
+    def fence(self) -> str:
+        """Ends a subquery that PostgreSQL must compute once per row instead of inlining its
+        expressions into every place that names its columns."""
+        return "" if self.sqlite else "OFFSET 0"
+
     def null(self, sql_type: str) -> str:
         """A typed NULL: PostgreSQL types the columns of a UNION from its first rows."""
         return "NULL" if self.sqlite else f"CAST(NULL AS {sql_type})"
@@ -195,26 +201,28 @@ def local_day(d: Dialect, clock: LocalDays, seconds: str) -> str:
 def started(d: Dialect, orgs: tuple[int, ...] | None, clocks: list[LocalDays]) -> str:
     """The bookings whose start falls in the period (and before now) with their local date,
     their times in epoch seconds and what became of them as 0/1 flags (so the counts are
-    plain sums): one range scan per time zone on (hub_id, starts_at)."""
-    starts = d.epoch("b.starts_at")
+    plain sums): one range scan per time zone on (hub_id, starts_at). Each time is converted
+    once: the fences keep PostgreSQL from inlining the conversions into every use."""
     parts = []
     for clock in clocks:
         hubs = ", ".join(str(int(i)) for i in clock.hub_ids)
         parts.append(f"""
-            SELECT b.hub_id AS hub_id, b.desk_id AS desk_id,
-                   b.organisation_id AS organisation_id, b.user_id AS user_id,
-                   {local_day(d, clock, starts)} AS day,
-                   b.status AS status, b.checkin_required AS checkin_required,
-                   {starts} AS starts,
-                   {d.epoch("b.occupied_until")} AS occupied,
-                   {d.epoch("b.created_at")} AS created,
-                   {d.epoch("b.cancelled_at")} AS cancelled,
-                   {d.epoch("b.checked_in_at")} AS checked_in,
-                   {d.epoch("COALESCE(b.checked_out_at, b.ends_at)")} AS used_end
-            FROM bookings b
-            WHERE b.hub_id IN ({hubs})
-              AND b.starts_at >= {d.timestamp(clock.start)}
-              AND b.starts_at < {d.timestamp(clock.until)} {only(orgs, "b")}
+            SELECT p.*, {local_day(d, clock, "p.starts")} AS day FROM (
+                SELECT b.hub_id AS hub_id, b.desk_id AS desk_id,
+                       b.organisation_id AS organisation_id, b.user_id AS user_id,
+                       b.status AS status, b.checkin_required AS checkin_required,
+                       {d.epoch("b.starts_at")} AS starts,
+                       {d.epoch("b.occupied_until")} AS occupied,
+                       {d.epoch("b.created_at")} AS created,
+                       {d.epoch("b.cancelled_at")} AS cancelled,
+                       {d.epoch("b.checked_in_at")} AS checked_in,
+                       {d.epoch("COALESCE(b.checked_out_at, b.ends_at)")} AS used_end
+                FROM bookings b
+                WHERE b.hub_id IN ({hubs})
+                  AND b.starts_at >= {d.timestamp(clock.start)}
+                  AND b.starts_at < {d.timestamp(clock.until)} {only(orgs, "b")}
+                {d.fence}
+            ) p
         """)
     if not parts:  # no hubs: an empty set of the same shape
         return started(d, orgs, [LocalDays((0,), ((0, 0),), 0, 0, 0)])
@@ -231,7 +239,7 @@ def started(d: Dialect, orgs: tuple[int, ...] | None, clocks: list[LocalDays]) -
                CASE WHEN occupied > starts THEN 1 ELSE 0 END AS is_visit,
                CASE WHEN {before_start} THEN NULL ELSE {d.greatest("starts - created", "0")} END
                    AS lead
-        FROM ({" UNION ALL ".join(parts)}) i
+        FROM ({" UNION ALL ".join(parts)} {d.fence}) i
     """
 
 
