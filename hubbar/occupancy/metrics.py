@@ -69,8 +69,24 @@ class Metric:
         return self.definition.unit
 
 
+class Rates:
+    """Booking rate and utilisation of a row with capacity, booked and used hours."""
+
+    capacity_hours: float
+    booked_hours: float
+    used_hours: float | None
+
+    @property
+    def booking_rate(self) -> float | None:
+        return ratio(self.booked_hours, self.capacity_hours)
+
+    @property
+    def utilisation(self) -> float | None:
+        return ratio(self.used_hours, self.capacity_hours)
+
+
 @dataclass
-class DayRow:
+class DayRow(Rates):
     day: date
     capacity_hours: float
     booked_hours: float
@@ -80,20 +96,12 @@ class DayRow:
     demand_misses: int
 
     @property
-    def booking_rate(self) -> float | None:
-        return ratio(self.booked_hours, self.capacity_hours)
-
-    @property
-    def utilisation(self) -> float | None:
-        return ratio(self.used_hours, self.capacity_hours)
-
-    @property
     def desks_needed(self) -> int:
         return self.peak_desks + self.demand_misses
 
 
 @dataclass
-class GroupRow:
+class GroupRow(Rates):
     """Hour figures summed over some days or hours: a week, a weekday or an hour of the day."""
 
     key: object
@@ -101,14 +109,6 @@ class GroupRow:
     booked_hours: float = 0.0
     used_hours: float | None = 0.0
     open_days: int = 0  # open days, or for an hour of the day the open dates it was open
-
-    @property
-    def booking_rate(self) -> float | None:
-        return ratio(self.booked_hours, self.capacity_hours)
-
-    @property
-    def utilisation(self) -> float | None:
-        return ratio(self.used_hours, self.capacity_hours)
 
 
 @dataclass
@@ -130,7 +130,7 @@ class OrganisationRow:
 
 
 @dataclass
-class DeskRow:
+class DeskRow(Rates):
     desk_id: int
     hub: str
     label: str
@@ -139,14 +139,6 @@ class DeskRow:
     used_hours: float = 0.0
     open_days: int = 0
     booked_days: int = 0
-
-    @property
-    def booking_rate(self) -> float | None:
-        return ratio(self.booked_hours, self.capacity_hours)
-
-    @property
-    def utilisation(self) -> float | None:
-        return ratio(self.used_hours, self.capacity_hours)
 
     @property
     def desk_day_usage(self) -> float | None:
