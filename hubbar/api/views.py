@@ -602,9 +602,16 @@ def hub_bookings_csv(hub_id: int):
     """The raw bookings starting in the period, streamed as CSV (names or pseudonyms as the
     caller may see them)."""
     user = _caller()
-    hub, seen = _occupancy_hub(user, hub_id)
+    hub, _seen = _occupancy_hub(user, hub_id)
     first, last = _period()
-    rows = occupancy_ops.raw_bookings(seen, first, last, current_app.config["SECRET_KEY"])
+    rows = occupancy_ops.bookings_for(
+        user,
+        [hub],
+        first,
+        last,
+        k=current_app.config["HUBBAR_SMALL_GROUP_K"],
+        secret=current_app.config["SECRET_KEY"],
+    )
     return csv_response(
         list(occupancy_ops.RAW_COLUMNS), rows, filename("bookings", first, last, "csv")
     )

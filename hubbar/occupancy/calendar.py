@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from hubbar.bookings.models import Booking
 from hubbar.extensions import db
 from hubbar.hubs.calendar import DaySchedule, hub_days
 from hubbar.hubs.models import Desk, Hub, OutOfService
@@ -149,6 +150,11 @@ def open_time(hubs: Sequence[Hub], first: date, last: date, now: datetime) -> Op
             if d.created_at < until
             and (d.inactive_since is None or d.inactive_since > period_start)
         ]
+        # A desk deactivated before the period adds no capacity, but its bookings (which
+        # deactivation leaves alone) must still be taken out of open time: it is counted,
+        # with all of its time closed, when it has any.
+        retired = [d for d in hub.desks if d.created_at < until and d not in desks]
+        desks += _booked_between(retired, period_start, until)
         result.desks[hub.id] = desks
         hub_windows = []
         for schedule in hub_days(hub, first, last):
@@ -233,6 +239,25 @@ def _same_offset_pieces(start: datetime, end: datetime, zone: ZoneInfo):
 def _seconds_of_day(moment: datetime, zone: ZoneInfo) -> int:
     local = moment.astimezone(zone)
     return local.hour * HOUR + local.minute * 60 + local.second
+
+
+def _booked_between(desks: list[Desk], start: datetime, end: datetime) -> list[Desk]:
+    """The desks among ``desks`` with a booked interval starting between start and end."""
+    if not desks:
+        return []
+    booked = set(
+        db.session.scalars(
+            select(Booking.desk_id)
+            .where(
+                Booking.desk_id.in_([d.id for d in desks]),
+                Booking.starts_at >= start,
+                Booking.starts_at < end,
+                Booking.occupied_until > Booking.starts_at,
+            )
+            .distinct()
+        )
+    )
+    return [d for d in desks if d.id in booked]
 
 
 def _out_of_service(hub_ids: list[int]) -> dict[int, list[tuple[datetime, datetime]]]:

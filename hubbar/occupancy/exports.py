@@ -13,7 +13,6 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -70,15 +69,29 @@ def export(fmt: str):
             )
         name = filename(key, chosen.first, chosen.last, "csv")
         if key == BOOKINGS:
-            seen = ops.scoped(user, chosen.hubs, k, chosen.organisation_id)
-            rows = ops.raw_bookings(seen, chosen.first, chosen.last, secret)
+            rows = ops.bookings_for(
+                user,
+                chosen.hubs,
+                chosen.first,
+                chosen.last,
+                k=k,
+                secret=secret,
+                organisation_id=chosen.organisation_id,
+            )
             return csv_response(list(ops.RAW_COLUMNS), rows, name)
         result, seen = _occupancy(user, chosen, k)
         table = t.table(key, result, seen)
         return csv_response(table.keys, table.rows, name)
     result, seen = _occupancy(user, chosen, k)
-    bookings = ops.raw_bookings(
-        replace(seen, organisation_ids=result.organisation_ids), chosen.first, chosen.last, secret
+    bookings = ops.bookings_for(
+        user,
+        chosen.hubs,
+        chosen.first,
+        chosen.last,
+        k=k,
+        secret=secret,
+        organisation_id=chosen.organisation_id,
+        result=result,
     )
     content = workbook(result, seen, bookings)
     return Response(

@@ -165,6 +165,9 @@ class Occupancy:
     desks: list[DeskRow] = field(default_factory=list)
     lead_times: list[tuple[str, int]] = field(default_factory=list)
     closed_day_misses: int = 0  # demand for a time when the hub was closed
+    # Set by operations.protect for evaluators: rows and metrics shown as "< k".
+    hidden_organisations: set[int] = field(default_factory=set)
+    suppressed_metrics: set[str] = field(default_factory=set)
 
     def value(self, key: str):
         return self.metrics[key].value
@@ -335,7 +338,9 @@ def _desks(result, calendar: OpenTime, by_desk_org, booked_days) -> None:
     for desk_id, days in booked_days:
         if desk_id in rows:
             rows[desk_id].booked_days = days
-    result.desks = sorted(rows.values(), key=lambda r: (r.hub, r.label))
+    # A desk without open time or bookings in the period (deactivated before it) is no row.
+    kept = [r for r in rows.values() if r.capacity_hours > 0 or r.booked_hours or r.used_hours]
+    result.desks = sorted(kept, key=lambda r: (r.hub, r.label))
 
 
 def _desk(desk_id: int) -> Desk | None:

@@ -23,10 +23,10 @@ from sqlalchemy.orm import aliased
 
 from hubbar.accounts.models import Organisation, User
 from hubbar.bookings.models import Booking
-from hubbar.errors import InvalidInput, NotAllowed, NotFound, PolicyViolation
+from hubbar.errors import InvalidInput, NotAllowed, NotFound
 from hubbar.extensions import db
 from hubbar.hubs.models import Desk, Hub
-from hubbar.occupancy.metrics import Occupancy, compute
+from hubbar.occupancy.metrics import Metric, Occupancy, compute
 from hubbar.operations import check_calendar_date
 from hubbar.pilots.models import Pilot
 
@@ -122,6 +122,14 @@ def scoped(user: User, hubs: Sequence[Hub], k: int, organisation_id: int | None 
         return seen
     if db.session.get(Organisation, organisation_id) is None:
         raise NotFound(_("No such organisation."))
+    if seen.k is not None:
+        # One organisation's figures beside the totals would give away the rest by subtraction.
+        raise NotAllowed(
+            _(
+                "Evaluators see all organisations together; the table per organisation shows "
+                "each one."
+            )
+        )
     if seen.organisation_ids is not None and organisation_id not in seen.organisation_ids:
         raise NotAllowed(_("You can see only your own organisation's use of the hubs."))
     return replace(seen, organisation_ids=(organisation_id,))
@@ -138,21 +146,28 @@ def occupancy(
     now: datetime | None = None,
 ) -> tuple[Occupancy, Access]:
     """The metrics ``user`` may see of ``hubs`` over ``first``..``last``, optionally for one
-    home organisation. An evaluator who asks for one organisation with fewer than k people in
-    the period is refused: its figures would single those people out."""
+    home organisation (organisation admins: only their own; evaluators: never, they see all
+    organisations together). For evaluators the result comes with its small groups hidden
+    (see :func:`protect`)."""
     check_period(first, last)
     seen = scoped(user, hubs, k, organisation_id)
     result = compute(seen.hubs, first, last, organisation_ids=seen.organisation_ids, now=now)
-    if organisation_id is not None and suppressed(result.value("unique_users"), seen):
-        raise PolicyViolation(
-            _(
-                "Fewer than %(k)d people from that organisation used the hubs in the period; "
-                "their figures are shown only together with others'.",
-                k=k,
-            ),
-            field="organisation",
-        )
+    protect(result, seen)
     return result, seen
+
+
+def protect(result: Occupancy, seen: Access) -> None:
+    """Hide what would single out fewer than k people from an evaluator: the rows of small
+    organisations (and enough others that they cannot be worked out from the totals), and the
+    cross-organisation share when the host's or the guests' people are fewer than k."""
+    result.hidden_organisations = hidden_organisations(result, seen)
+    if seen.k is None:
+        return
+    host = sum(r.users for r in result.organisations if r.is_host)
+    guests = sum(r.users for r in result.organisations if not r.is_host)
+    if min(host, guests) < seen.k and result.value("cross_org_share") is not None:
+        result.metrics["cross_org_share"] = Metric("cross_org_share", None)
+        result.suppressed_metrics.add("cross_org_share")
 
 
 def suppressed(count: int | None, seen: Access) -> bool:
@@ -161,16 +176,22 @@ def suppressed(count: int | None, seen: Access) -> bool:
 
 
 def hidden_organisations(result: Occupancy, seen: Access) -> set[int]:
-    """The organisations whose rows an evaluator sees as "< k": those with fewer than k people
-    and, when that is a single row, also the next smallest, so that it cannot be worked out
-    by subtracting the rows shown from the total."""
+    """The organisations whose rows an evaluator sees as "< k": those with fewer than k people,
+    and then the next smallest until the hidden rows hold at least k people together, so that
+    no small group can be worked out by subtracting the rows shown from the totals."""
     if seen.k is None:
         return set()
-    rows = result.organisations
+    rows = sorted(result.organisations, key=lambda r: (r.users, r.name))
     hidden = {r.organisation_id for r in rows if suppressed(r.users, seen)}
-    if len(hidden) == 1 and len(rows) > 1:
-        shown = sorted((r for r in rows if r.organisation_id not in hidden), key=lambda r: r.users)
-        hidden.add(shown[0].organisation_id)
+    if not hidden:
+        return hidden
+    people = sum(r.users for r in rows if r.organisation_id in hidden)
+    for row in rows:
+        if people >= seen.k:
+            break
+        if row.organisation_id not in hidden:
+            hidden.add(row.organisation_id)
+            people += row.users
     return hidden
 
 
@@ -205,9 +226,35 @@ RAW_COLUMNS = (
 )
 
 
-def raw_bookings(seen: Access, first: date, last: date, secret: str) -> Iterator[list[str]]:
+def bookings_for(
+    user: User,
+    hubs: Sequence[Hub],
+    first: date,
+    last: date,
+    *,
+    k: int,
+    secret: str,
+    organisation_id: int | None = None,
+    result: Occupancy | None = None,
+) -> Iterator[list[str]]:
+    """The raw bookings ``user`` may download: names or pseudonyms as their role allows, and
+    for evaluators the organisations hidden in the figures labelled "< k" here too (with
+    ``result``, the figures already computed for the same selection)."""
+    seen = scoped(user, hubs, k, organisation_id)
+    hidden: set[int] = set()
+    if seen.k is not None:
+        if result is None:
+            result, _seen = occupancy(user, hubs, first, last, k=k)
+        hidden = result.hidden_organisations
+    return raw_bookings(seen, first, last, secret, hidden=hidden)
+
+
+def raw_bookings(
+    seen: Access, first: date, last: date, secret: str, hidden: set[int] = frozenset()
+) -> Iterator[list[str]]:
     """The bookings starting in the period at the hubs, one row of RAW_COLUMNS each, times in
-    ISO 8601 with the hub's offset. Streamed from the database in batches."""
+    ISO 8601 with the hub's offset. Streamed from the database in batches. The organisations
+    in ``hidden`` are written as "< k"."""
     person = aliased(User)
     for hub in seen.hubs:
         zone = ZoneInfo(hub.timezone)
@@ -234,7 +281,7 @@ def raw_bookings(seen: Access, first: date, last: date, secret: str) -> Iterator
                 str(booking.id),
                 hub.name,
                 desk,
-                organisation,
+                f"< {seen.k}" if booking.organisation_id in hidden else organisation,
                 who,
                 booking.status.value,
                 iso(booking.starts_at),

@@ -77,6 +77,8 @@ def read(args: MultiDict, user: User, today: date) -> Selection:
     pilot = db.session.get(Pilot, pilot_id) if pilot_id else None
     if pilot_id and pilot is None:
         raise NotFound(_("No such pilot."))
+    if pilot is not None and pilot not in ops.evaluated_pilots(user):
+        raise NotAllowed(_("You do not have permission to see that pilot."))
     preset = args.get("period") or ("pilot" if pilot else "this_week")
     if preset not in ops.PRESETS:
         raise InvalidInput(_("Choose a period."), field="period")

@@ -27,6 +27,8 @@ class Dialect:
         return f"CAST(floor(date_part('epoch', {column})) AS BIGINT)"
 
     def greatest(self, *args: str) -> str:
+        # Beware NULL: SQLite's max() answers NULL if any argument is, GREATEST ignores it.
+        # Every nullable argument here is guarded by a CASE first.
         return f"{'max' if self.sqlite else 'GREATEST'}({', '.join(args)})"
 
     def least(self, *args: str) -> str:

@@ -227,7 +227,7 @@ def organisations_table(result: Occupancy, access: ops.Access) -> Table:
     """One row per home organisation; for evaluators, rows of fewer than k people (and, when
     that is one row, the next smallest too) are suppressed (operations.hidden_organisations)."""
     rows = []
-    hidden_ids = ops.hidden_organisations(result, access)
+    hidden_ids = result.hidden_organisations
     for org in result.organisations:
         row = [
             org.name,

@@ -153,13 +153,18 @@ def _form_page(user: User, visible, error: DomainError):
 
 
 def _organisation_choices(user: User, seen: ops.Access | None) -> list:
-    """The organisations the filter offers: an organisation admin's own, else all."""
+    """The organisations the filter offers: an organisation admin's own, none to evaluators
+    (they see all organisations together), else all."""
+    if seen is not None and seen.k is not None:
+        return []
     if seen is not None:
         only = seen.organisation_ids
-    elif user.is_system_admin or user.managed_hub_ids or ops.evaluated_hub_ids(user):
+    elif user.is_system_admin or user.managed_hub_ids:
         only = None
-    else:
+    elif user.admin_organisation_ids:
         only = tuple(user.admin_organisation_ids)
+    else:
+        return []
     organisations = list_organisations()
     if only is not None:
         organisations = [o for o in organisations if o.id in only]
@@ -475,11 +480,12 @@ def _charts(result: Occupancy, seen: ops.Access, several: bool) -> list[charts.C
         for key, (_bound, label) in zip(LEAD_TIME_BUCKETS, charts.LEAD_TIME_BUCKETS, strict=True)
     }
     hidden = f"< {seen.k}"
+    small = result.hidden_organisations
     organisations = [
-        (org.name, None if ops.suppressed(org.users, seen) else org.booked_hours)
+        (org.name, None if org.organisation_id in small else org.booked_hours)
         for org in result.organisations
     ]
-    notes = {org.name: hidden for org in result.organisations if ops.suppressed(org.users, seen)}
+    notes = {org.name: hidden for org in result.organisations if org.organisation_id in small}
     return [
         charts.daily_chart([(row.day, row.booking_rate, row.utilisation) for row in result.days]),
         charts.heatmap_chart(result.heatmap),
@@ -515,7 +521,7 @@ def _organisation_rows(result: Occupancy, seen: ops.Access) -> list[list[str]]:
         name = f"{org.name} ({org.code})" if org.code else org.name
         if org.is_host:
             name = _("%(organisation)s, host", organisation=name)
-        if ops.suppressed(org.users, seen):
+        if org.organisation_id in result.hidden_organisations:
             rows.append([name] + [f"< {seen.k}"] * 8)
             continue
         rows.append(

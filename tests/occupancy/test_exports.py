@@ -370,6 +370,8 @@ def test_evaluators_see_stable_pseudonyms(client, week):
     assert len(set(users)) == 3  # three people, three pseudonyms
     body = "\n".join(",".join(row) for row in first)
     assert not any(name in body for name in NAMES)
+    # SSA (1 person) and so KuF too are hidden in the figures: the rows do not name them.
+    assert {row[3] for row in first[1:]} == {"< 3"}
 
 
 def test_an_organisation_admin_sees_only_their_staff_under_pseudonyms(client, week, kuf):

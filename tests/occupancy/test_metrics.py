@@ -300,3 +300,39 @@ def test_hidden_organisations_for_evaluators():
     result.organisations[2].users = 1
     assert hidden_organisations(result, evaluator) == {2, 3}  # two small ones hide each other
     assert hidden_organisations(result, Access(MANAGER, (), None, names=True, k=None)) == set()
+
+
+def test_hidden_organisations_hold_at_least_k_people_together():
+    from hubbar.occupancy.metrics import Occupancy, OrganisationRow
+    from hubbar.occupancy.operations import EVALUATOR, Access, hidden_organisations
+
+    result = Occupancy([], MON, SUN, AFTER, False, None)
+    result.organisations = [
+        OrganisationRow(1, "A", "A", True, users=10),
+        OrganisationRow(2, "B", "B", False, users=1),
+        OrganisationRow(3, "C", "C", False, users=1),
+        OrganisationRow(4, "D", "D", False, users=7),
+    ]
+    # B and C together are 2 people: the totals minus A and D would give them away.
+    evaluator = Access(EVALUATOR, (), None, names=False, k=3)
+    assert hidden_organisations(result, evaluator) == {2, 3, 4}
+
+
+def test_bookings_on_a_desk_deactivated_before_the_period_count_nothing(app, ssa):
+    hub = hub_with_desks(2, host=ssa)
+    d1, d2 = hub.desks
+    d2.active, d2.inactive_since = False, at("2026-02-27", "12:00")
+    db.session.commit()
+    user, other = make_user(ssa), make_user(ssa)
+    monday = "2026-03-02"
+    book(d1, user, at(monday, "08:00"), at(monday, "17:00"), created=LONG_AGO)
+    book(d2, other, at(monday, "08:00"), at(monday, "17:00"), created=LONG_AGO)
+
+    result = compute([hub], MON, MON, now=AFTER)
+
+    assert result.value("capacity_hours") == 9
+    assert result.value("booked_hours") == 9  # not 18: D2 had no open time
+    assert result.value("booking_rate") == 1.0
+    assert result.value("max_daily_peak") == 1.0
+    assert result.value("desk_day_usage") == 1.0
+    assert [row.label for row in result.desks] == ["D1"]
