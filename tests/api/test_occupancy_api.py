@@ -309,7 +309,7 @@ def test_the_bookings_csv_is_the_dashboards(app, client, week):  # noqa: F811
     )
 
     assert api == page
-    assert all(re.fullmatch(r"P-[0-9a-f]{8}", row[4]) for row in api[1:])
+    assert all(re.fullmatch(r"P-[0-9a-f]{12}", row[4]) for row in api[1:])
     assert not NAMES & {row[4] for row in api[1:]}
 
 
@@ -321,7 +321,7 @@ def test_an_organisation_admin_gets_only_their_staffs_bookings(client, week, kuf
 
     assert {int(r[0]) for r in rows} == {bookings[x].id for x in "acdeg"}
     assert {r[3] for r in rows} == {"KuF"}
-    assert all(re.fullmatch(r"P-[0-9a-f]{8}", r[4]) for r in rows)
+    assert all(re.fullmatch(r"P-[0-9a-f]{12}", r[4]) for r in rows)
 
 
 # --- one set of figures --------------------------------------------------------------------

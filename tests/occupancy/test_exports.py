@@ -366,7 +366,7 @@ def test_evaluators_see_stable_pseudonyms(client, week):
     assert first == second
     users = [row[4] for row in first[1:]]
     assert len(users) == 7
-    assert all(re.fullmatch(r"P-[0-9a-f]{8}", u) for u in users)
+    assert all(re.fullmatch(r"P-[0-9a-f]{12}", u) for u in users)
     assert len(set(users)) == 3  # three people, three pseudonyms
     body = "\n".join(",".join(row) for row in first)
     assert not any(name in body for name in NAMES)
@@ -383,7 +383,7 @@ def test_an_organisation_admin_sees_only_their_staff_under_pseudonyms(client, we
     ids = {int(r[0]) for r in rows}
     assert ids == {bookings[x].id for x in "acdeg"}  # Ulla's and Tove's, not Sven's (SSA)
     assert {r[3] for r in rows} == {"KuF"}
-    assert all(re.fullmatch(r"P-[0-9a-f]{8}", r[4]) for r in rows)
+    assert all(re.fullmatch(r"P-[0-9a-f]{12}", r[4]) for r in rows)
     assert len({r[4] for r in rows}) == 2
     # The figures are their staff's too.
     metrics = {r["metric"]: r["value"] for r in as_dicts(csv_rows(export(client, hub, "csv")))}
@@ -530,7 +530,7 @@ def test_the_evaluators_workbook_suppresses_and_pseudonymises(client, week):
     organisations = sheet_rows(sheets["organisations"])[1:]
     assert [row[3:] for row in organisations] == [["< 3"] * 10, ["< 3"] * 10]
     users = {row[4] for row in sheet_rows(sheets["bookings"])[1:]}
-    assert len(users) == 3 and all(re.fullmatch(r"P-[0-9a-f]{8}", u) for u in users)
+    assert len(users) == 3 and all(re.fullmatch(r"P-[0-9a-f]{12}", u) for u in users)
     about = " ".join(str(v) for row in sheet_rows(sheets["about"]) for v in row if v)
     assert "pseudonyms" in about and "< 3" in about
     assert sheet_rows(sheets["metrics"])[1 + 2][2] == 0.15625  # booking_rate: the third metric
