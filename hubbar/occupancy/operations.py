@@ -14,7 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from hubbar.accounts.models import Organisation, User
+from hubbar.accounts.operations import list_organisations
 from hubbar.bookings.models import Booking
 from hubbar.errors import InvalidInput, NotAllowed, NotFound
 from hubbar.extensions import db
@@ -47,6 +48,46 @@ class Access:
     @property
     def aggregated(self) -> bool:
         return not self.names
+
+
+def may_see_occupancy(user: User) -> bool:
+    """Hub managers, organisation admins, evaluators and system admins see occupancy."""
+    return bool(
+        user.is_system_admin
+        or user.managed_hub_ids
+        or user.admin_organisation_ids
+        or evaluated_hub_ids(user)
+    )
+
+
+def filterable_organisations(user: User, seen: Access | None) -> list[Organisation]:
+    """The home organisations ``user`` may narrow the figures to: an organisation admin's
+    own, none for evaluators (they see all organisations together), else all."""
+    if seen is not None and seen.k is not None:
+        return []
+    if seen is not None:
+        only = seen.organisation_ids
+    elif user.is_system_admin or user.managed_hub_ids:
+        only = None
+    elif user.admin_organisation_ids:
+        only = tuple(user.admin_organisation_ids)
+    else:
+        return []
+    organisations = list_organisations()
+    if only is not None:
+        organisations = [o for o in organisations if o.id in only]
+    return organisations
+
+
+def same_point_before(result: Occupancy) -> datetime | None:
+    """For a period that reaches now, the same wall-clock moment one period length earlier, so
+    this week so far is compared with last week up to the same weekday and time, not with all
+    of it. None (count everything) for a period that is over."""
+    if not result.partial:
+        return None
+    zone = ZoneInfo(result.hubs[0].timezone)
+    length = timedelta(days=(result.last - result.first).days + 1)
+    return (result.counted_until.astimezone(zone) - length).astimezone(UTC)
 
 
 def visible_hubs(user: User) -> list[Hub]:

@@ -9,7 +9,7 @@ operations for the two periods' figures and shapes them for the page. Every numb
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -78,7 +78,7 @@ DECIMAL_COUNTS = {"visits_per_user"}  # counts that are averages: one decimal
 @login_required
 def dashboard():
     user: User = current_user._get_current_object()
-    if not may_see_dashboard(user):
+    if not ops.may_see_occupancy(user):
         abort(403)
     today = local_today()
     visible = ops.visible_hubs(user)
@@ -97,24 +97,15 @@ def dashboard():
     if not result.is_empty:
         before = ops.previous_period(chosen.first, chosen.last)
         try:
-            previous, _seen = _occupancy(user, chosen, *before, k, now=_same_point_before(result))
+            previous, _seen = _occupancy(
+                user, chosen, *before, k, now=ops.same_point_before(result)
+            )
         except DomainError:
-            # Before the earliest date the service knows, or (for an evaluator) too few people
-            # of the chosen organisation then to show their figures: no comparison.
+            # Before the earliest date the service knows: no comparison.
             previous = None
     form = FormState.of_selection(chosen, user, visible, seen)
     page = build_page(chosen, result, previous, seen, today)
     return render_template("occupancy/dashboard.html", form=form, page=page)
-
-
-def may_see_dashboard(user: User) -> bool:
-    """Hub managers, organisation admins, evaluators and system admins see the dashboard."""
-    return bool(
-        user.is_system_admin
-        or user.managed_hub_ids
-        or user.admin_organisation_ids
-        or ops.evaluated_hub_ids(user)
-    )
 
 
 def _occupancy(
@@ -130,17 +121,6 @@ def _occupancy(
     )
 
 
-def _same_point_before(result: Occupancy) -> datetime | None:
-    """For a period that reaches now, the same wall-clock moment one period length earlier: this
-    week so far is compared with last week up to the same weekday and time, not with all of
-    it. None (count everything) for a period that is over."""
-    if not result.partial:
-        return None
-    zone = ZoneInfo(result.hubs[0].timezone)
-    length = timedelta(days=(result.last - result.first).days + 1)
-    return (result.counted_until.astimezone(zone) - length).astimezone(UTC)
-
-
 def _form_page(user: User, visible, error: DomainError):
     """The form again, as it was sent, with what was wrong (and nothing else)."""
     form = FormState.of_args(request.args, user, visible, local_today())
@@ -150,25 +130,6 @@ def _form_page(user: User, visible, error: DomainError):
         render_template("occupancy/dashboard.html", form=form, page=None),
         error.status if error.status in (403, 404, 422) else 422,
     )
-
-
-def _organisation_choices(user: User, seen: ops.Access | None) -> list:
-    """The organisations the filter offers: an organisation admin's own, none to evaluators
-    (they see all organisations together), else all."""
-    if seen is not None and seen.k is not None:
-        return []
-    if seen is not None:
-        only = seen.organisation_ids
-    elif user.is_system_admin or user.managed_hub_ids:
-        only = None
-    elif user.admin_organisation_ids:
-        only = tuple(user.admin_organisation_ids)
-    else:
-        return []
-    organisations = list_organisations()
-    if only is not None:
-        organisations = [o for o in organisations if o.id in only]
-    return organisations
 
 
 # --- the form ------------------------------------------------------------------------------
@@ -205,7 +166,7 @@ class FormState:
         return cls(
             hubs=hubs,
             pilots=ops.evaluated_pilots(user),
-            organisations=_organisation_choices(user, seen),
+            organisations=ops.filterable_organisations(user, seen),
             hub_ids={str(h.id) for h in chosen.hubs},
             period=chosen.preset,
             first=chosen.first.isoformat(),
@@ -227,7 +188,7 @@ class FormState:
         return cls(
             hubs=hubs,
             pilots=ops.evaluated_pilots(user),
-            organisations=_organisation_choices(user, None),
+            organisations=ops.filterable_organisations(user, None),
             hub_ids=hub_ids,
             period=period if period in ops.PRESETS else "",
             first=first,
