@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from hubbar.bookings.models import Booking, BookingStatus
-from hubbar.bookings.operations import releases_at
+from hubbar.bookings.operations import hub_zone, occupying, releases_at
 from hubbar.extensions import db
 from hubbar.hubs.calendar import DaySchedule, hub_days
 from hubbar.hubs.models import Desk, Hub, OutOfService
@@ -86,7 +85,7 @@ class Today:
 
 def local_day(hub: Hub, now: datetime) -> tuple[date, datetime, datetime]:
     """The hub's local date at ``now``, and its first and last moment (UTC, end exclusive)."""
-    zone = ZoneInfo(hub.timezone)
+    zone = hub_zone(hub)
     today = now.astimezone(zone).date()
     midnight = datetime.min.time()
     starts = datetime.combine(today, midnight, tzinfo=zone)
@@ -104,18 +103,11 @@ def desk_states(hub: Hub, now: datetime) -> list[DeskNow]:
     _today, _starts, day_end = local_day(hub, now)
     ids = [d.id for d in desks]
     bookings: dict[int, list[Booking]] = {i: [] for i in ids}
-    # A booking's booked interval is starts_at → occupied_until in every status; only an active
-    # booking reaches past now, and one cancelled before its start is empty.
+    # The bookings that hold their desk at some moment from now to the end of the day.
     for booking in db.session.scalars(
         select(Booking)
         .options(joinedload(Booking.user), joinedload(Booking.organisation))
-        .where(
-            Booking.hub_id == hub.id,
-            Booking.desk_id.in_(ids),
-            Booking.starts_at < day_end,
-            Booking.occupied_until > now,
-            Booking.occupied_until > Booking.starts_at,
-        )
+        .where(Booking.hub_id == hub.id, Booking.desk_id.in_(ids), *occupying(now, day_end))
         .order_by(Booking.starts_at)
     ):
         bookings[booking.desk_id].append(booking)
