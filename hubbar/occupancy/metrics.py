@@ -201,7 +201,6 @@ def compute(
         organisation_ids=orgs,
     )
     d = sql.dialect()
-    sql.prepare(d)
     params = {
         "windows": windows_json(calendar.windows, d.name, first),
         "days": days_json(calendar.day_bounds, d.name, first),
@@ -212,25 +211,37 @@ def compute(
     booked_cells: dict[tuple[date, int], int] = defaultdict(int)
     used_by_day: dict[date, int] = defaultdict(int)
     peaks: dict[date, tuple[int, float | None]] = {}
-    by_desk_org, booked_days, per_organisation, ranks = [], [], [], {}
+    by_desk, shares, per_organisation, ranks = [], [], [], {}
     people = None
     clocks = local_days(hubs, first, last, now)
 
     def day_of(number: int) -> date:
         return first + timedelta(days=number)
 
-    for row in sql.run(sql.figures(d, orgs, day_hours, clocks), **params):
+    booked_rows, counted_rows, miss_rows = sql.run_together(
+        d,
+        [
+            (
+                sql.booked_figures(d, orgs, day_hours, clocks),
+                {"windows": params["windows"], "events": params["events"]},
+            ),
+            (sql.counted_figures(d, orgs, clocks), {}),
+            (sql.demand_misses(d, orgs), {"days": params["days"]}),
+        ],
+    )
+    for row in booked_rows:
         if row.kind == "hour":
             booked_cells[day_of(row.day), row.hour] += int(row.booked or 0)
         elif row.kind == "day":
             used_by_day[day_of(row.day)] += int(row.used or 0)
         elif row.kind == "desk":
-            by_desk_org.append(row)
-        elif row.kind == "deskday":
-            booked_days.append((row.desk_id, int(row.n)))
-        elif row.kind == "peak":
+            by_desk.append(row)
+        elif row.kind == "share":
+            shares.append(row)
+        else:
             peaks[day_of(row.day)] = (int(row.n or 0), _float(row.peak))
-        elif row.kind == "organisation":
+    for row in counted_rows:
+        if row.kind == "organisation":
             per_organisation.append(row)
         elif row.kind == "people":
             people = row
@@ -238,7 +249,7 @@ def compute(
             ranks[row.kind] = row.v
     misses_by_day: dict[date, int] = defaultdict(int)
     misses_by_org: dict[int | None, int] = defaultdict(int)
-    for row in sql.run(sql.demand_misses(d, orgs), days=params["days"]):
+    for row in miss_rows:
         misses_by_day[day_of(row.day)] += row.misses
         misses_by_org[row.organisation_id] += row.misses
     totals = {
@@ -249,9 +260,9 @@ def compute(
 
     _days(result, capacity_cells, booked_cells, used_by_day, peaks, misses_by_day)
     _groups(result, capacity_cells, booked_cells)
-    _desks(result, calendar, by_desk_org, booked_days)
-    _organisations(result, per_organisation, by_desk_org, misses_by_org)
-    _metrics(result, totals, ranks, by_desk_org)
+    _desks(result, calendar, by_desk)
+    _organisations(result, per_organisation, shares, misses_by_org)
+    _metrics(result, totals, ranks, shares)
     return result
 
 
@@ -317,7 +328,7 @@ def _groups(result, capacity, booked) -> None:
     result.heatmap = {key: sum(values) / len(values) for key, values in sorted(heat.items())}
 
 
-def _desks(result, calendar: OpenTime, by_desk_org, booked_days) -> None:
+def _desks(result, calendar: OpenTime, by_desk) -> None:
     rows: dict[int, DeskRow] = {}
     hub_names = {h.id: h.name for h in result.hubs}
     for hub in result.hubs:
@@ -326,7 +337,7 @@ def _desks(result, calendar: OpenTime, by_desk_org, booked_days) -> None:
     for desk_id, (seconds, open_days) in calendar.capacity_by_desk().items():
         rows[desk_id].capacity_hours = hours(seconds)
         rows[desk_id].open_days = open_days
-    for row in by_desk_org:
+    for row in by_desk:
         desk_row = rows.get(row.desk_id)
         if desk_row is None:  # booked before the period's desks were counted: a removed desk
             desk = _desk(row.desk_id)
@@ -335,9 +346,7 @@ def _desks(result, calendar: OpenTime, by_desk_org, booked_days) -> None:
             )
         desk_row.booked_hours += hours(int(row.booked or 0))
         desk_row.used_hours += hours(int(row.used or 0))
-    for desk_id, days in booked_days:
-        if desk_id in rows:
-            rows[desk_id].booked_days = days
+        desk_row.booked_days += int(row.n or 0)
     # A desk without open time or bookings in the period (deactivated before it) is no row.
     kept = [r for r in rows.values() if r.capacity_hours > 0 or r.booked_hours or r.used_hours]
     result.desks = sorted(kept, key=lambda r: (r.hub, r.label))
@@ -347,7 +356,7 @@ def _desk(desk_id: int) -> Desk | None:
     return db.session.get(Desk, desk_id)
 
 
-def _organisations(result, counts, by_desk_org, misses_by_org) -> None:
+def _organisations(result, counts, shares, misses_by_org) -> None:
     hosts = {h.host_organisation_id for h in result.hubs}
     rows: dict[int, OrganisationRow] = {}
 
@@ -363,7 +372,7 @@ def _organisations(result, counts, by_desk_org, misses_by_org) -> None:
         org.bookings, org.visits, org.users = int(row.bookings), int(row.visits), int(row.users)
         org.released, org.cancelled = int(row.released), int(row.cancelled)
         org.returning_users = int(row.returners or 0)
-    for row in by_desk_org:
+    for row in shares:
         org = row_of(row.organisation_id)
         org.booked_hours += hours(int(row.booked or 0))
         org.used_hours += hours(int(row.used or 0))
@@ -383,17 +392,13 @@ def _organisations(result, counts, by_desk_org, misses_by_org) -> None:
     result.organisations = sorted(rows.values(), key=lambda r: (not r.is_host, r.name))
 
 
-def _metrics(result: Occupancy, totals, ranks, by_desk_org) -> None:
+def _metrics(result: Occupancy, totals, ranks, shares) -> None:
     capacity = sum(row.capacity_hours for row in result.days)
     booked = sum(row.booked_hours for row in result.days)
     used = sum(row.used_hours for row in result.days)
     hosts = {h.id: h.host_organisation_id for h in result.hubs}
     cross = hours(
-        sum(
-            int(row.booked or 0)
-            for row in by_desk_org
-            if row.organisation_id != hosts.get(row.hub_id)
-        )
+        sum(int(row.booked or 0) for row in shares if row.organisation_id != hosts.get(row.hub_id))
     )
     bookings = int(totals["bookings"] or 0)
     visits = int(totals["visits"] or 0)

@@ -1,12 +1,15 @@
 """The SQL behind the metrics, written once for SQLite and PostgreSQL.
 
-The two databases differ in three small ways that matter here: how a JSON array becomes rows,
-how a timestamp becomes seconds, and the names of the two-argument min and max. Everything else
-is plain SQL with window functions, which both have.
+The two databases differ in a few small ways that matter here: how a JSON array becomes rows,
+how a timestamp becomes seconds, the names of the two-argument min and max, and three things
+only PostgreSQL has and uses for speed (grouping sets, percentile_disc and a second connection
+working at the same time). Everything else is plain SQL with window functions, which both have,
+and the tests run it on both.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from sqlalchemy import text
@@ -122,13 +125,41 @@ def run(sql: str, **params):
     return db.session.execute(text(sql), params).all()
 
 
-def prepare(d: Dialect) -> None:
-    """Settings for the analytic queries, for the rest of the transaction (PostgreSQL): sort
-    and hash in memory rather than spilling to disk, and no JIT compilation, which costs more
-    than it saves on a few hundred thousand rows."""
-    if not d.sqlite:
-        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
-        db.session.execute(text("SET LOCAL jit = off"))
+# Settings for the analytic queries, for the rest of the transaction (PostgreSQL): sort and
+# hash in memory rather than spilling to disk, and no JIT compilation, which costs more than it
+# saves on a few hundred thousand rows.
+SETTINGS = ("SET LOCAL work_mem = '64MB'", "SET LOCAL jit = off")
+
+
+def run_together(d: Dialect, statements: list[tuple[str, dict]]) -> list[list]:
+    """The rows of each statement, the first on the session's connection and, on PostgreSQL,
+    the others at the same time on a second connection of the pool: the database then works
+    on two cores at once. Each statement sees what was committed when it began, as it would
+    one after the other. A transaction that has written (a flush not yet committed) runs them
+    all on its own connection, so that they count its own changes."""
+    connection = db.session.connection()
+    concurrent = not d.sqlite and len(statements) > 1
+    if concurrent:
+        # NULL while this transaction has no transaction id, i.e. has written nothing.
+        written = connection.execute(text("SELECT pg_current_xact_id_if_assigned()")).scalar()
+        concurrent = written is None
+    for setting in SETTINGS if not d.sqlite else ():
+        connection.execute(text(setting))
+    if not concurrent:
+        return [connection.execute(text(sql), params).all() for sql, params in statements]
+    engine = db.engine
+
+    def the_others() -> list[list]:
+        with engine.connect() as other, other.begin():
+            for setting in SETTINGS:
+                other.execute(text(setting))
+            return [other.execute(text(sql), params).all() for sql, params in statements[1:]]
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        others = pool.submit(the_others)
+        sql, params = statements[0]
+        first = connection.execute(text(sql), params).all()
+        return [first, *others.result()]
 
 
 def only(orgs: tuple[int, ...] | None, alias: str) -> str:
@@ -200,11 +231,13 @@ def local_day(d: Dialect, clock: LocalDays, seconds: str) -> str:
     return f"(({seconds} + {offset} - {clock.base}) / 86400)"
 
 
-def started(d: Dialect, orgs: tuple[int, ...] | None, clocks: list[LocalDays]) -> str:
-    """The bookings whose start falls in the period (and before now) with their local date,
-    their times in epoch seconds and what became of them as 0/1 flags (so the counts are
-    plain sums): one range scan per time zone on (hub_id, starts_at). Each time is converted
-    once: the fences keep PostgreSQL from inlining the conversions into every use."""
+def in_period(d: Dialect, orgs: tuple[int, ...] | None, clocks: list[LocalDays], **times) -> str:
+    """The bookings whose start falls in the period (and before now) with their local date and
+    the ``times`` asked for (name: timestamp expression over ``b``) in epoch seconds: one range
+    scan per time zone on (hub_id, starts_at). Each time is converted once: the fences keep
+    PostgreSQL from inlining the conversions into every use."""
+    times = {"starts": "b.starts_at", **times}
+    converted = ", ".join(f"{d.epoch(column)} AS {name}" for name, column in times.items())
     parts = []
     for clock in clocks:
         hubs = ", ".join(str(int(i)) for i in clock.hub_ids)
@@ -212,13 +245,7 @@ def started(d: Dialect, orgs: tuple[int, ...] | None, clocks: list[LocalDays]) -
             SELECT p.*, {local_day(d, clock, "p.starts")} AS day FROM (
                 SELECT b.hub_id AS hub_id, b.desk_id AS desk_id,
                        b.organisation_id AS organisation_id, b.user_id AS user_id,
-                       b.status AS status, b.checkin_required AS checkin_required,
-                       {d.epoch("b.starts_at")} AS starts,
-                       {d.epoch("b.occupied_until")} AS occupied,
-                       {d.epoch("b.created_at")} AS created,
-                       {d.epoch("b.cancelled_at")} AS cancelled,
-                       {d.epoch("b.checked_in_at")} AS checked_in,
-                       {d.epoch("COALESCE(b.checked_out_at, b.ends_at)")} AS used_end
+                       b.status AS status, b.checkin_required AS checkin_required, {converted}
                 FROM bookings b
                 WHERE b.hub_id IN ({hubs})
                   AND b.starts_at >= {d.timestamp(clock.start)}
@@ -227,54 +254,197 @@ def started(d: Dialect, orgs: tuple[int, ...] | None, clocks: list[LocalDays]) -
             ) p
         """)
     if not parts:  # no hubs: an empty set of the same shape
-        return started(d, orgs, [LocalDays((0,), ((0, 0),), 0, 0, 0)])
-    before_start = "(status = 'cancelled' AND cancelled <= starts)"
-    return f"""
-        SELECT hub_id, desk_id, organisation_id, user_id, day, starts, occupied, checked_in,
-               used_end,
-               CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END AS is_cancelled,
-               CASE WHEN status = 'cancelled' AND cancelled > starts - 7200 THEN 1 ELSE 0 END
-                   AS is_late,
-               CASE WHEN status = 'released' THEN 1 ELSE 0 END AS is_released,
-               CASE WHEN checkin_required AND NOT {before_start} THEN 1 ELSE 0 END
-                   AS needs_checkin,
-               CASE WHEN occupied > starts THEN 1 ELSE 0 END AS is_visit,
-               CASE WHEN {before_start} THEN NULL ELSE {d.greatest("starts - created", "0")} END
-                   AS lead
-        FROM ({" UNION ALL ".join(parts)} {d.fence}) i
-    """
+        return in_period(d, orgs, [LocalDays((0,), ((0, 0),), 0, 0, 0)], **times)
+    return " UNION ALL ".join(parts)
 
 
-def figures(
+# The groups the pieces of booked and used time are summed in (``a`` in booked_figures).
+GROUPINGS = {
+    "desk": ("hub_id", "desk_id", "day"),
+    "stretch": ("day", "off", "bs", "be"),
+    "share": ("hub_id", "organisation_id"),
+}
+
+
+def sums(d: Dialect, pieces: str) -> str:
+    """The CTE ``a``: the booked and used seconds and the sum of signs (n) of ``pieces`` per
+    group of each of GROUPINGS, with the grouping's name in ``k`` and NULL in the columns it
+    does not group by. PostgreSQL sums all groupings in one pass over the pieces (GROUPING
+    SETS); SQLite, which has no grouping sets, keeps the pieces and groups them once each."""
+    columns = ("hub_id", "desk_id", "day", "off", "bs", "be", "organisation_id")
+    totals = "SUM(sign * (be - bs)) AS booked, SUM(sign * (ue - us)) AS used, SUM(sign) AS n"
+    if not d.sqlite:
+        # GROUPING() has one bit per column, the first the highest, set where not grouped.
+        def bits(grouped: tuple[str, ...]) -> int:
+            return sum(1 << i for i, c in enumerate(reversed(columns)) if c not in grouped)
+
+        names = " ".join(f"WHEN {bits(g)} THEN '{k}'" for k, g in GROUPINGS.items())
+        sets = ", ".join(f"({', '.join(g)})" for g in GROUPINGS.values())
+        return f"""a AS MATERIALIZED (
+            SELECT CASE GROUPING({", ".join(columns)}) {names} END AS k, {", ".join(columns)},
+                   {totals}
+            FROM ({pieces}) pieces GROUP BY GROUPING SETS ({sets})
+        )"""
+    selects = " UNION ALL ".join(
+        f"SELECT '{k}' AS k, "
+        + ", ".join(c if c in g else f"NULL AS {c}" for c in columns)
+        + f", {totals} FROM s GROUP BY {', '.join(g)}"
+        for k, g in GROUPINGS.items()
+    )
+    return f"s AS MATERIALIZED ({pieces}), a AS MATERIALIZED ({selects})"
+
+
+def booked_figures(
     d: Dialect, orgs: tuple[int, ...] | None, hours: list[int], clocks: list[LocalDays]
 ) -> str:
-    """Every figure made of the bookings, in one statement, so that they are read once:
-
-    ``x`` holds the bookings whose start falls in the period (and before now), with their local
-    date and their times in seconds; ``s`` cuts each one's booked and used interval to each
-    window of open time of its date (windows with ``sign`` -1 take away time a desk was not
-    open). The rows returned, by ``kind``:
+    """Every figure made of booked and used time, in one statement. ``pieces`` cuts each
+    booking's booked and used interval to each window of open time of its local date (windows
+    with ``sign`` -1 take away time a desk was not open); ``a`` sums them per desk and date
+    (``g``), per booked stretch (``stretches``) and per hub and home organisation.
+    The rows returned, by ``kind``:
 
     - ``hour``: booked seconds per local date and local hour. Summed from the points where
       bookings start and end (a booking from a to b holds min(max(b - h, 0), 1 h) -
       min(max(a - h, 0), 1 h) of the hour that begins at h), grouped first: bookings start and
       end on a few slot times a day, so the hours are computed over thousands of points;
     - ``day``: used seconds per local date;
-    - ``desk``: booked and used seconds per hub, desk and home organisation (from ``g``,
-      the segments summed per desk, organisation and date);
-    - ``deskday``: per desk, the open days on which it was booked at all (n);
+    - ``desk``: booked and used seconds per hub and desk, and the open days on which the desk
+      was booked at all (n);
+    - ``share``: booked and used seconds per hub and home organisation;
     - ``peak``: per local date, the most desks booked at one moment (n) and the highest share
       of the desks in service booked at one moment (peak). Events +1/-1 for booked stretches
       and ±n for desks in service are summed in time order, all events at one moment grouped
       into one point, so a booking ending at 12.00 and another starting at 12.00 are never
-      counted together;
+      counted together.
+    """
+    times = {
+        "occupied": "b.occupied_until",
+        "checked_in": "b.checked_in_at",
+        "used_end": "COALESCE(b.checked_out_at, b.ends_at)",
+    }
+    windows = d.windows("windows")
+    if d.sqlite:
+        # SQLite joins by nested loops only and would read every window for every booking:
+        # each window looks up the bookings of its day instead, through (hub_id, starts_at)
+        # (a booking lies within the day it starts; the windows end at now).
+        epochs = ", ".join(
+            f"{d.epoch(column)} AS {name}"
+            for name, column in {"starts": "b.starts_at", **times}.items()
+        )
+        joined = f"""{windows} JOIN (
+            SELECT b.hub_id AS hub_id, b.desk_id AS desk_id, b.organisation_id AS organisation_id,
+                   b.starts_at AS starts_at, b.occupied_until AS occupied_until, {epochs}
+            FROM bookings b
+        ) x ON x.hub_id = w.hub_id AND x.starts_at >= w.ds AND x.starts_at < w.we
+           AND x.occupied_until > w.ws {only(orgs, "x")}"""
+    else:
+        x = in_period(d, orgs, clocks, **times)
+        joined = f"({x}) x JOIN {windows} ON w.hub_id = x.hub_id AND w.day = x.day"
+    bs = d.greatest("x.starts", "w.sep")
+    be = d.greatest(d.least("x.occupied", "w.eep"), bs)
+    us = d.greatest("x.starts", "x.checked_in", "w.sep")
+    ue = d.greatest(d.least("x.used_end", "w.eep"), us)
+    hour_rows = " UNION ALL ".join(f"SELECT {h} AS hour, {h * 3600} AS lo" for h in hours)
+    hour_rows = hour_rows or "SELECT 0 AS hour, 0 AS lo WHERE 1 = 0"  # no open time at all
+    in_hour = d.clamp("p.t - p.off - h.lo", 0, 3600)
+    in_service = d.ratio("booked", "in_service")
+    pieces = f"""
+        SELECT w.hub_id AS hub_id, w.day AS day, w.sign AS sign, w.sep - w.sod AS off,
+               x.desk_id AS desk_id, x.organisation_id AS organisation_id,
+               {bs} AS bs, {be} AS be,
+               CASE WHEN x.checked_in IS NULL THEN 0 ELSE {us} END AS us,
+               CASE WHEN x.checked_in IS NULL THEN 0 ELSE {ue} END AS ue
+        FROM {joined}
+         AND x.starts < w.eep AND x.occupied > w.sep
+         AND (w.desk_id IS NULL OR w.desk_id = x.desk_id)
+    """
+    return f"""
+        WITH {sums(d, pieces)},
+        g AS (SELECT hub_id, desk_id, day, booked, used FROM a WHERE k = 'desk'),
+        stretches AS (SELECT day, off, bs, be, n FROM a WHERE k = 'stretch' AND be > bs),
+        points AS MATERIALIZED (
+            SELECT day, off, t, SUM(dn) AS dn, SUM(dd) AS dd FROM (
+                SELECT day, off, bs AS t, n AS dn, 0 AS dd FROM stretches
+                UNION ALL
+                SELECT day, off, be AS t, -n AS dn, 0 AS dd FROM stretches
+                UNION ALL
+                SELECT day, off, t, 0 AS dn, dd FROM {d.events("events")}
+            ) ev GROUP BY day, off, t
+        ),
+        running AS (
+            SELECT day,
+                   SUM(dn) OVER (PARTITION BY day ORDER BY t) AS booked,
+                   SUM(dd) OVER (PARTITION BY day ORDER BY t) AS in_service
+            FROM points
+        )
+        SELECT {_row(d, "hour", True, day="p.day", hour="h.hour", booked=f"SUM(-p.dn * {in_hour})")}
+        FROM points p CROSS JOIN ({hour_rows}) h
+        WHERE p.dn <> 0
+        GROUP BY p.day, h.hour
+        UNION ALL
+        SELECT {_row(d, "day", day="day", used="SUM(used)")}
+        FROM g GROUP BY day
+        UNION ALL
+        SELECT {
+        _row(
+            d,
+            "desk",
+            hub_id="hub_id",
+            desk_id="desk_id",
+            booked="SUM(booked)",
+            used="SUM(used)",
+            n="SUM(CASE WHEN booked > 0 THEN 1 ELSE 0 END)",
+        )
+    }
+        FROM g GROUP BY hub_id, desk_id
+        UNION ALL
+        SELECT {
+        _row(
+            d,
+            "share",
+            hub_id="hub_id",
+            organisation_id="organisation_id",
+            booked="booked",
+            used="used",
+        )
+    }
+        FROM a WHERE k = 'share'
+        UNION ALL
+        SELECT {
+        _row(
+            d,
+            "peak",
+            day="day",
+            n="MAX(booked)",
+            peak=f"MAX(CASE WHEN in_service > 0 THEN {in_service} END)",
+        )
+    }
+        FROM running GROUP BY day
+    """
+
+
+def counted_figures(d: Dialect, orgs: tuple[int, ...] | None, clocks: list[LocalDays]) -> str:
+    """Every figure made of counting bookings and people, in one statement that reads the
+    bookings once (``x``, with what became of each booking as 0/1 flags, so the counts are
+    plain sums). The rows returned, by ``kind``:
+
     - ``organisation``: the counts of COUNT_COLUMNS per home organisation (they add up to the
       totals), its people and its returning people (booked intervals on two or more local
       dates; a person counts in each organisation they booked as);
     - ``people``: different people and returning people in all;
     - ``lead50``, ``lead90`` (lead time) and ``dur50`` (booked duration): nearest-rank
-      percentiles (v), the value at rank ceil(p·n), found by the database.
+      percentiles (v), the value at rank ceil(p·n), found by the database (PostgreSQL's
+      percentile_disc is exactly that; SQLite has none, so it counts and skips).
     """
+    booked = in_period(
+        d,
+        orgs,
+        clocks,
+        occupied="b.occupied_until",
+        created="b.created_at",
+        cancelled="b.cancelled_at",
+    )
+    before_start = "(status = 'cancelled' AND cancelled <= starts)"
 
     def counted(condition: str) -> str:
         return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
@@ -295,55 +465,48 @@ def figures(
         counts[name] = counted(f"lead >= {low}{upper}")
     assert tuple(counts) == COUNT_COLUMNS
     count_sums = ", ".join(f"{expression} AS {name}" for name, expression in counts.items())
+    if d.sqlite:
 
-    def rank(values: str, percent: int) -> str:
-        offset = d.greatest(f"(COUNT(*) * {percent} + 99) / 100 - 1", "0")
-        return f"(SELECT v FROM {values} ORDER BY v LIMIT 1 OFFSET (SELECT {offset} FROM {values}))"
+        def rank(values: str, percent: int) -> str:
+            offset = d.greatest(f"(COUNT(*) * {percent} + 99) / 100 - 1", "0")
+            return (
+                f"(SELECT v FROM ({values}) r ORDER BY v"
+                f" LIMIT 1 OFFSET (SELECT {offset} FROM ({values}) c))"
+            )
 
-    bs = d.greatest("x.starts", "w.sep")
-    be = d.greatest(d.least("x.occupied", "w.eep"), bs)
-    us = d.greatest("x.starts", "x.checked_in", "w.sep")
-    ue = d.greatest(d.least("x.used_end", "w.eep"), us)
-    hour_rows = " UNION ALL ".join(f"SELECT {h} AS hour, {h * 3600} AS lo" for h in hours)
-    hour_rows = hour_rows or "SELECT 0 AS hour, 0 AS lo WHERE 1 = 0"  # no open time at all
-    in_hour = d.clamp("p.t - p.off - h.lo", 0, 3600)
-    in_service = d.ratio("booked", "in_service")
+        ranks_from = (
+            ", leads AS MATERIALIZED (SELECT lead AS v FROM x WHERE lead IS NOT NULL),"
+            " durations AS MATERIALIZED (SELECT occupied - starts AS v FROM x WHERE is_visit = 1)"
+        )
+        ranks = {
+            "lead50": rank("SELECT v FROM leads", 50),
+            "lead90": rank("SELECT v FROM leads", 90),
+            "dur50": rank("SELECT v FROM durations", 50),
+        }
+    else:
+        lead = "WITHIN GROUP (ORDER BY lead)"
+        ranks_from = f""", ranks AS MATERIALIZED (SELECT percentile_disc(0.5) {lead} AS lead50,
+                                percentile_disc(0.9) {lead} AS lead90,
+                                percentile_disc(0.5) WITHIN GROUP (ORDER BY occupied - starts)
+                                    FILTER (WHERE is_visit = 1) AS dur50
+                         FROM x)"""
+        ranks = {name: f"(SELECT {name} FROM ranks)" for name in ("lead50", "lead90", "dur50")}
+    percentiles = " ".join(
+        f"UNION ALL SELECT {_row(d, kind, v=value)}" for kind, value in ranks.items()
+    )
     return f"""
-        WITH x AS MATERIALIZED ({started(d, orgs, clocks)}),
-        s AS MATERIALIZED (
-            SELECT w.hub_id AS hub_id, w.day AS day, w.sign AS sign, w.sod AS sod,
-                   w.sep AS sep, x.desk_id AS desk_id, x.organisation_id AS organisation_id,
-                   {bs} AS bs, {be} AS be,
-                   CASE WHEN x.checked_in IS NULL THEN 0 ELSE {us} END AS us,
-                   CASE WHEN x.checked_in IS NULL THEN 0 ELSE {ue} END AS ue
-            FROM x JOIN {d.windows("windows")}
-              ON w.hub_id = x.hub_id AND w.day = x.day
-             AND x.starts < w.eep AND x.occupied > w.sep
-             AND (w.desk_id IS NULL OR w.desk_id = x.desk_id)
-        ),
-        g AS MATERIALIZED (
-            SELECT hub_id, desk_id, organisation_id, day,
-                   SUM(sign * (be - bs)) AS booked, SUM(sign * (ue - us)) AS used
-            FROM s GROUP BY hub_id, desk_id, organisation_id, day
-        ),
-        stretches AS MATERIALIZED (
-            SELECT day, sep - sod AS off, bs, be, SUM(sign) AS n
-            FROM s WHERE be > bs GROUP BY day, sep - sod, bs, be
-        ),
-        points AS MATERIALIZED (
-            SELECT day, off, t, SUM(dn) AS dn, SUM(dd) AS dd FROM (
-                SELECT day, off, bs AS t, n AS dn, 0 AS dd FROM stretches
-                UNION ALL
-                SELECT day, off, be AS t, -n AS dn, 0 AS dd FROM stretches
-                UNION ALL
-                SELECT day, off, t, 0 AS dn, dd FROM {d.events("events")}
-            ) ev GROUP BY day, off, t
-        ),
-        running AS (
-            SELECT day,
-                   SUM(dn) OVER (PARTITION BY day ORDER BY t) AS booked,
-                   SUM(dd) OVER (PARTITION BY day ORDER BY t) AS in_service
-            FROM points
+        WITH x AS MATERIALIZED (
+            SELECT organisation_id, user_id, day, starts, occupied,
+                   CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END AS is_cancelled,
+                   CASE WHEN status = 'cancelled' AND cancelled > starts - 7200 THEN 1 ELSE 0
+                   END AS is_late,
+                   CASE WHEN status = 'released' THEN 1 ELSE 0 END AS is_released,
+                   CASE WHEN checkin_required AND NOT {before_start} THEN 1 ELSE 0 END
+                       AS needs_checkin,
+                   CASE WHEN occupied > starts THEN 1 ELSE 0 END AS is_visit,
+                   CASE WHEN {before_start} THEN NULL ELSE {d.greatest("starts - created", "0")}
+                   END AS lead
+            FROM ({booked}) i
         ),
         people AS MATERIALIZED (
             SELECT organisation_id, user_id, MIN(day) AS first_day, MAX(day) AS last_day
@@ -353,50 +516,12 @@ def figures(
         person AS (
             SELECT user_id, MIN(first_day) AS first_day, MAX(last_day) AS last_day
             FROM people GROUP BY user_id
-        ),
-        leads AS MATERIALIZED (SELECT lead AS v FROM x WHERE lead IS NOT NULL),
-        durations AS MATERIALIZED (SELECT occupied - starts AS v FROM x WHERE is_visit = 1)
-        SELECT {_row(d, "hour", True, day="p.day", hour="h.hour", booked=f"SUM(-p.dn * {in_hour})")}
-        FROM points p CROSS JOIN ({hour_rows}) h
-        WHERE p.dn <> 0
-        GROUP BY p.day, h.hour
-        UNION ALL
-        SELECT {_row(d, "day", day="day", used="SUM(used)")}
-        FROM g GROUP BY day
-        UNION ALL
-        SELECT {
-        _row(
-            d,
-            "desk",
-            hub_id="hub_id",
-            desk_id="desk_id",
-            organisation_id="organisation_id",
-            booked="SUM(booked)",
-            used="SUM(used)",
-        )
-    }
-        FROM g GROUP BY hub_id, desk_id, organisation_id
-        UNION ALL
-        SELECT {_row(d, "deskday", desk_id="desk_id", n="COUNT(*)")}
-        FROM (
-            SELECT desk_id, day FROM g GROUP BY desk_id, day HAVING SUM(booked) > 0
-        ) dd GROUP BY desk_id
-        UNION ALL
-        SELECT {
-        _row(
-            d,
-            "peak",
-            day="day",
-            n="MAX(booked)",
-            peak=f"MAX(CASE WHEN in_service > 0 THEN {in_service} END)",
-        )
-    }
-        FROM running GROUP BY day
-        UNION ALL
+        ){ranks_from}
         SELECT {
         _row(
             d,
             "organisation",
+            True,
             organisation_id="c.organisation_id",
             users="COALESCE(r.users, 0)",
             returners="COALESCE(r.returners, 0)",
@@ -418,9 +543,7 @@ def figures(
             returners="(SELECT COUNT(*) FROM person WHERE first_day < last_day)",
         )
     }
-        UNION ALL SELECT {_row(d, "lead50", v=rank("leads", 50))}
-        UNION ALL SELECT {_row(d, "lead90", v=rank("leads", 90))}
-        UNION ALL SELECT {_row(d, "dur50", v=rank("durations", 50))}
+        {percentiles}
     """
 
 

@@ -336,3 +336,34 @@ def test_bookings_on_a_desk_deactivated_before_the_period_count_nothing(app, ssa
     assert result.value("max_daily_peak") == 1.0
     assert result.value("desk_day_usage") == 1.0
     assert [row.label for row in result.desks] == ["D1"]
+
+
+def test_uncommitted_bookings_of_the_same_transaction_count(week, kuf, is_postgres, monkeypatch):
+    """On PostgreSQL the statements run at once on two connections; a transaction that has
+    written runs them all on its own connection, so that its own unsaved bookings count."""
+    from hubbar.occupancy import sql
+
+    hub, _ = week
+    pools = []
+
+    class Recorded(sql.ThreadPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(sql, "ThreadPoolExecutor", Recorded)
+    before = compute([hub], MON, SUN, now=AFTER)
+    assert len(pools) == (1 if is_postgres else 0)
+
+    monkeypatch.setattr(db.session, "commit", db.session.flush)
+    wednesday = "2026-03-04"
+    book(hub.desks[1], make_user(kuf), at(wednesday, "10:00"), at(wednesday, "12:00"),
+         created=LONG_AGO)  # fmt: skip
+    after = compute([hub], MON, SUN, now=AFTER)
+
+    assert len(pools) == (1 if is_postgres else 0)  # no second connection this time
+    assert after.value("booked_hours") == before.value("booked_hours") + 2
+    assert after.value("bookings") == before.value("bookings") + 1
+    assert after.value("unique_users") == before.value("unique_users") + 1
+    db.session.rollback()
+    assert compute([hub], MON, SUN, now=AFTER).value("bookings") == before.value("bookings")
