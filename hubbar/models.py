@@ -1,9 +1,10 @@
 """Imports every model so that the metadata (and Alembic) sees all tables."""
 
-from hubbar.accounts.models import Organisation, RoleAssignment, User  # noqa: F401
+from hubbar.accounts.models import Notification, Organisation, RoleAssignment, User  # noqa: F401
 from hubbar.api.models import ApiToken  # noqa: F401
 from hubbar.audit.models import AuditEvent  # noqa: F401
 from hubbar.bookings.models import Booking, BookingEvent, BookingSeries, DemandMiss  # noqa: F401
+from hubbar.costs.models import Agreement, FollowUp, Headcount  # noqa: F401
 from hubbar.hubs.models import (  # noqa: F401
     Closure,
     Desk,
@@ -12,4 +13,10 @@ from hubbar.hubs.models import (  # noqa: F401
     OpeningHours,
     OutOfService,
 )
-from hubbar.pilots.models import Pilot  # noqa: F401
+from hubbar.pilots.models import (  # noqa: F401
+    Criterion,
+    CriterionChange,
+    Feedback,
+    Pilot,
+    PilotReport,
+)

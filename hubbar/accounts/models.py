@@ -255,3 +255,18 @@ class RoleAssignment(db.Model):
         if self.organisation is not None:
             return self.organisation.name
         return ""
+
+
+class Notification(db.Model):
+    """A message for one user in the app (the bell in the menu), such as "the report of a
+    pilot you evaluate is ready". ``kind`` and ``subject_id`` say what it is about; the text is
+    written when shown, in the reader's language."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Cost sharing: the models of DESIGN.md "Cost sharing" and the collaboration agreements."""
