@@ -146,5 +146,58 @@ def create_pilot_command(name, host, hub_names, guests, start, end) -> None:
     click.echo(f"Pilot {pilot.name} created: {pilot.start_date} – {pilot.end_date}.")
 
 
+@hubbar_cli.command("report")
+@click.argument("pilot")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pdf", "xlsx", "csv", "json"]),
+    default="pdf",
+    show_default=True,
+    help="csv is a zip of the tables.",
+)
+@click.option("--out", "path", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--version", "version", type=int, help="A stored version (default: the latest).")
+@click.option("--new", "new", is_flag=True, help="Generate and store a new version first.")
+@click.option("--language", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+def report_command(pilot, fmt, path, version, new, language) -> None:
+    """Write a pilot's evaluation report (PILOT: its id or its name) to a file."""
+    import json
+    from pathlib import Path
+
+    from flask import current_app
+    from flask_babel import force_locale
+    from sqlalchemy import select
+
+    from hubbar.extensions import db
+    from hubbar.pilots import exports
+    from hubbar.pilots import report as reports
+    from hubbar.pilots.models import Pilot
+    from hubbar.pilots.pdf import report_pdf
+
+    found = db.session.get(Pilot, int(pilot)) if pilot.isdigit() else None
+    found = found or db.session.scalar(select(Pilot).where(Pilot.name == pilot))
+    if found is None:
+        raise click.ClickException(f"No pilot {pilot!r}.")
+    with current_app.test_request_context(), force_locale(language):
+        try:
+            if new:
+                version = reports.generate(None, found).version
+            shown = reports.report_for(found, version)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from error
+        if fmt == "pdf":
+            content = report_pdf(shown)
+        elif fmt == "xlsx":
+            content = exports.xlsx(shown)
+        elif fmt == "csv":
+            content = exports.csv_zip(shown)
+        else:
+            content = json.dumps(exports.json_data(shown), ensure_ascii=False, indent=2).encode()
+    Path(path).write_bytes(content)
+    which = f"version {shown.version}" if shown.version else "a preview (no version stored yet)"
+    click.echo(f"Wrote the report of {found.name}, {which}, to {path} ({len(content):,} bytes).")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(hubbar_cli)

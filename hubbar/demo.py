@@ -30,7 +30,7 @@ from hubbar.hubs import operations as hubs
 from hubbar.hubs.calendar import DaySchedule, hub_days
 from hubbar.hubs.models import Desk, Hub
 from hubbar.hubs.models import Equipment as E
-from hubbar.pilots.models import Pilot
+from hubbar.pilots.models import Comparator, Criterion, Feedback, Otherwise, Pilot
 from hubbar.pilots.operations import create_pilot
 
 DEMO_PASSWORD = "hubbar-demo"
@@ -268,6 +268,8 @@ def load_demo(today: date | None = None, now: datetime | None = None) -> DemoSum
         participants=participants,
     )
 
+    _criteria(pilot)
+
     accounts.assign_role(None, admin, Role.SYSTEM_ADMIN)
     accounts.assign_role(None, manager, Role.HUB_MANAGER, hub=kungsklippan)
     accounts.assign_role(None, manager, Role.HUB_MANAGER, hub=liljeholmen)
@@ -314,7 +316,120 @@ def load_demo(today: date | None = None, now: datetime | None = None) -> DemoSum
     history.add_series(participants[6], _desk(kungsklippan, "Plats 3"), second_week, [2], 480, 720)
     history.add_series(ssa_staff[0], _desk(liljeholmen, "L08"), fortnight_ago, [1, 3], 480, 960)
     history.add_series(kuf_staff[1], _desk(rinkeby, "R3"), fortnight_ago, [0, 2], 780, 990)
-    return history.load()
+    summary = history.load()
+    _feedback(pilot, today, now)
+    return summary
+
+
+# --- the pilot's criteria and its visitors' feedback ----------------------------------------
+
+# (metric, comparator, target, baseline, reason): fixed before the pilot started.
+CRITERIA = [
+    ("booking_rate", Comparator.AT_LEAST, 0.5, None, "Minst hälften av platstiden bokad"),
+    ("no_show_rate", Comparator.AT_MOST, 0.15, None, "Få outnyttjade bokningar"),
+    (
+        "unique_users",
+        Comparator.AT_LEAST,
+        10,
+        None,
+        "Minst två tredjedelar av de 15 deltagarna använder hubben",
+    ),
+    ("mean_rating", Comparator.AT_LEAST, 4.0, None, "Nöjda besökare"),
+    ("cross_org_share", Comparator.AT_LEAST, 0.5, 0.0, "Hubben används av gästorganisationen"),
+]
+
+FEEDBACK_SHARE = 0.40  # of the pilot's visits, answered
+DECLINED_SHARE = 0.05  # and a few "no thanks"
+RATING_WEIGHTS = {5: 40, 4: 42, 3: 15, 2: 3}
+OTHERWISE_WEIGHTS = {Otherwise.REGULAR_WORKPLACE: 68, Otherwise.HOME: 24, Otherwise.OTHER: 8}
+# Short comments as visitors write them, each with the rating that goes with it.
+COMMENTS = [
+    (5, "Lugnt och bra skärm, sparade en resa till Ringvägen."),
+    (5, "Perfekt att kunna sitta här mellan två möten i stan."),
+    (4, "Bra plats, men alla skåp var upptagna."),
+    (4, "Trevligt bemötande i receptionen. Kaffet kunde vara bättre."),
+    (3, "Lite kallt i rummet på förmiddagen."),
+    (5, "Skönt att slippa pendla hela vägen, jag hann mer."),
+    (4, "Dockan på plats 2 krånglade en stund, annars toppen."),
+    (2, "Nätverket var segt hela eftermiddagen."),
+    (5, "Fick prata med arkivets personal om ett gemensamt projekt."),
+    (3, "Svårt att ta telefonmöten, det behövs ett litet rum."),
+    (4, "Tyst och fokuserat, precis vad jag behövde."),
+    (4, "Passerkortet tog tid att få ut första gången."),
+]
+
+
+def _criteria(pilot: Pilot) -> None:
+    pilot.criteria = [
+        Criterion(
+            position=position,
+            metric=metric,
+            comparator=comparator,
+            target=target,
+            baseline=baseline,
+            reason=reason,
+        )
+        for position, (metric, comparator, target, baseline, reason) in enumerate(CRITERIA)
+    ]
+    db.session.commit()
+
+
+def _feedback(pilot: Pilot, today: date, now: datetime) -> None:
+    """Feedback on about 40 % of the pilot's visits that are over, and a few "no thanks";
+    the visits after the pilot are left for their visitors to answer (the offer on My
+    bookings). Seeded by the date on its own, so the booking history stays as it is."""
+    rng = random.Random(f"hubbar-demo-feedback-{today.isoformat()}")
+    hub_ids = [h.id for h in pilot.hubs]
+    zone = DEMO_ZONE
+    visits = [
+        b
+        for b in db.session.scalars(
+            select(Booking).where(Booking.hub_id.in_(hub_ids), Booking.checked_in_at.is_not(None))
+        )
+        if pilot.start_date <= b.starts_at.astimezone(zone).date() <= pilot.end_date
+        and (b.checked_out_at is not None or b.ends_at <= now)
+    ]
+    visits.sort(key=lambda b: (b.starts_at, b.desk.label))
+    chosen = rng.sample(visits, round(len(visits) * (FEEDBACK_SHARE + DECLINED_SHARE)))
+    declined = chosen[: round(len(visits) * DECLINED_SHARE)]
+    answered = chosen[len(declined) :]
+    commented = dict(zip(rng.sample(range(len(answered)), len(COMMENTS)), COMMENTS, strict=False))
+    rows = []
+    for booking in declined:
+        rows.append(
+            Feedback(booking_id=booking.id, declined=True, created_at=_answered(rng, booking, now))
+        )
+    for number, booking in enumerate(answered):
+        comment_rating, comment = commented.get(number, (None, ""))
+        rating = comment_rating or (
+            rng.choices(list(RATING_WEIGHTS), list(RATING_WEIGHTS.values()))[0]
+            if rng.random() < 0.95
+            else None
+        )
+        otherwise = None
+        if rng.random() < 0.85:
+            otherwise = rng.choices(list(OTHERWISE_WEIGHTS), list(OTHERWISE_WEIGHTS.values()))[0]
+        minutes = None
+        if otherwise is Otherwise.REGULAR_WORKPLACE and rng.random() < 0.8:
+            minutes = rng.randrange(20, 95, 5)
+        rows.append(
+            Feedback(
+                booking_id=booking.id,
+                rating=rating,
+                comment=comment,
+                otherwise=otherwise,
+                minutes_saved=minutes,
+                created_at=_answered(rng, booking, now),
+            )
+        )
+    db.session.add_all(rows)
+    db.session.commit()
+
+
+def _answered(rng: random.Random, booking: Booking, now: datetime) -> datetime:
+    """A while after the visit, when its visitor opened My bookings again."""
+    over = booking.checked_out_at or booking.ends_at
+    return min(over + timedelta(minutes=rng.randint(5, 26 * 60)), now)
 
 
 # --- the booking history -------------------------------------------------------------------

@@ -23,6 +23,17 @@ def advance_pilot_statuses(app: Flask) -> None:
             log.info("Pilot status changed: %s", ", ".join(p.name for p in changed))
 
 
+def generate_pilot_reports(app: Flask) -> int:
+    """The automatic report of each pilot whose end date has passed (once per end date)."""
+    from hubbar.pilots.report import generate_due
+
+    with app.app_context():
+        made = generate_due(local_today())
+        for report in made:
+            log.info("Pilot report generated: %s, version %d", report.pilot.name, report.version)
+        return len(made)
+
+
 def release_no_shows(app: Flask) -> int:
     """Release the bookings whose check-in grace period has run out (every minute)."""
     from hubbar.bookings import operations
@@ -52,6 +63,7 @@ def complete_past_bookings(app: Flask) -> int:
 JOBS = [
     # (function, minutes between runs)
     (advance_pilot_statuses, 15),
+    (generate_pilot_reports, 15),
     (release_no_shows, 1),
     (complete_past_bookings, 5),
 ]

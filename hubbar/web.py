@@ -152,10 +152,17 @@ def local_path(target: str | None) -> str | None:
     return None
 
 
+def _unread_notifications() -> int:
+    from hubbar.pilots.notifications import unread_count
+
+    return unread_count(current_user) if current_user.is_authenticated else 0
+
+
 def _inject():
     return {
         "current_locale": str(get_locale()),
         "today": local_today(),
+        "unread_notifications": _unread_notifications,
     }
 
 

@@ -87,6 +87,20 @@ def test_start_registers_every_job_once(app, monkeypatch):
         scheduler.shutdown(wait=False)
     assert running == {
         "advance_pilot_statuses": 15 * 60,
+        "generate_pilot_reports": 15 * 60,
         "release_no_shows": 60,
         "complete_past_bookings": 5 * 60,
     }
+
+
+@frozen("2026-11-02", "06:00")
+def test_the_report_job_reports_an_ended_pilot_once_when_run_twice(app):
+    from hubbar.pilots.models import PilotReport, PilotStatus
+    from tests.factories import make_pilot
+    from tests.helpers import count
+
+    pilot = make_pilot()  # 1 September – 31 October 2026
+    assert jobs.generate_pilot_reports(app) == 1
+    assert jobs.generate_pilot_reports(app) == 0
+    assert count(PilotReport) == 1
+    assert reload(pilot).status is PilotStatus.REPORTED

@@ -673,6 +673,110 @@ PATHS.update(
     }
 )
 
+# --- pilots --------------------------------------------------------------------------------
+
+SCHEMAS["PilotSummary"] = {
+    "type": "object",
+    "required": ["id", "name", "status", "from", "to", "hubs", "report_versions"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "status": {"type": "string", "enum": ["planned", "running", "ended", "reported"]},
+        "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "hubs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+            },
+        },
+        "report_versions": {"type": "array", "items": {"type": "integer"}},
+    },
+}
+SCHEMAS["PilotReport"] = {
+    "type": "object",
+    "description": "The evaluation report: its terms, criteria with outcomes, every table as "
+    "records keyed by column (terms, criteria, the occupancy tables, satisfaction, comments, "
+    "costs, time_bank, criterion_changes, data_quality) and the pseudonymised bookings.",
+    "required": ["pilot", "version", "generated_at", "from", "to", "tables", "bookings"],
+    "properties": {
+        "pilot": {"type": "object"},
+        "version": {"type": ["integer", "null"], "description": "null for a preview"},
+        "generated_at": {"type": "string", "format": "date-time"},
+        "automatic": {"type": "boolean"},
+        "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "counted_until": {"type": "string", "format": "date-time"},
+        "partial": {"type": "boolean"},
+        "hubs": {"type": "array", "items": {"type": "object"}},
+        "criteria_met": {"type": "integer"},
+        "criteria_total": {"type": "integer"},
+        "tables": {"type": "object", "additionalProperties": {"type": "array"}},
+        "bookings": {"type": "array", "items": {"type": "object"}},
+    },
+}
+PILOT_ID = {
+    "name": "pilot_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
+PATHS.update(
+    {
+        "/api/v1/pilots": {
+            "get": _op(
+                "The pilots the caller may see",
+                {
+                    "200": _json(
+                        {"type": "array", "items": _ref("PilotSummary")},
+                        "Pilots of the caller's scope (evaluators: theirs; system admins: all).",
+                    )
+                },
+                operationId="listPilots",
+            )
+        },
+        "/api/v1/pilots/{pilot_id}/report": {
+            "get": _op(
+                "A pilot's evaluation report",
+                {
+                    "200": {
+                        "description": "The latest stored version (or ?version=N; a preview "
+                        "built now before any is stored) in the format asked for. No names.",
+                        "content": {
+                            "application/json": {"schema": _ref("PilotReport")},
+                            "application/pdf": {"schema": {"type": "string"}},
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                                "schema": {"type": "string"}
+                            },
+                            "application/zip": {"schema": {"type": "string"}},
+                        },
+                    },
+                    **OCCUPANCY_ERRORS,
+                },
+                operationId="pilotReport",
+                parameters=[
+                    PILOT_ID,
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["json", "pdf", "xlsx", "csv"]},
+                        "description": "json (default), pdf, xlsx or csv (a zip of the tables).",
+                    },
+                    {
+                        "name": "version",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1},
+                        "description": "A stored version; default the latest.",
+                    },
+                ],
+            )
+        },
+    }
+)
+
 
 def document() -> dict:
     """The whole OpenAPI document (a fresh copy, safe to change)."""

@@ -33,6 +33,10 @@ from hubbar.occupancy import operations as occupancy_ops
 from hubbar.occupancy import tables as occupancy_tables
 from hubbar.occupancy.exports import csv_response, filename
 from hubbar.operations import check_calendar_date
+from hubbar.pilots import exports as pilot_exports
+from hubbar.pilots import operations as pilot_ops
+from hubbar.pilots import report as pilot_reports
+from hubbar.pilots import views as pilot_views
 from hubbar.web import MAX_ID
 
 API_PREFIX = "/api/v1"
@@ -615,3 +619,47 @@ def hub_bookings_csv(hub_id: int):
     return csv_response(
         list(occupancy_ops.RAW_COLUMNS), rows, filename("bookings", first, last, "csv")
     )
+
+
+# --- pilots ----------------------------------------------------------------------------------
+
+
+@bp.get("/pilots")
+def pilots():
+    """The pilots the caller may see: id, name, hubs, period and status."""
+    user = _caller()
+    return jsonify(
+        [
+            {
+                "id": pilot.id,
+                "name": pilot.name,
+                "status": pilot.status.value,
+                "from": pilot.start_date.isoformat(),
+                "to": pilot.end_date.isoformat(),
+                "hubs": [{"id": hub.id, "name": hub.name} for hub in pilot.hubs],
+                "report_versions": [r.version for r in pilot.reports],
+            }
+            for pilot in pilot_ops.visible_pilots(user)
+        ]
+    )
+
+
+@bp.get("/pilots/<int:pilot_id>/report")
+def pilot_report(pilot_id: int):
+    """The pilot's report (the latest stored version, or ?version=N, or a preview built now
+    before any is stored) as JSON, PDF, XLSX or CSV (a zip)."""
+    user = _caller()
+    if not 1 <= pilot_id <= MAX_ID:
+        raise NotFound(_("No such pilot."))
+    pilot = pilot_ops.get_pilot_for(user, pilot_id)
+    fmt = request.args.get("format") or "json"
+    if fmt not in pilot_exports.FORMATS:
+        raise InvalidInput(
+            _("Choose a format: %(formats)s.", formats=", ".join(pilot_exports.FORMATS)),
+            field="format",
+        )
+    version = request.args.get("version")
+    if version is not None and not version.isdigit():
+        raise InvalidInput(_("The version must be a whole number."), field="version")
+    shown = pilot_reports.report_for(pilot, int(version) if version else None)
+    return pilot_views.report_response(shown, fmt, download=fmt != "json")

@@ -42,6 +42,7 @@ from hubbar.hubs import operations as hub_ops
 from hubbar.hubs.calendar import hub_days
 from hubbar.hubs.models import Desk, Equipment, Hub, OutOfService
 from hubbar.operations import EARLIEST_DATE, LATEST_DATE
+from hubbar.pilots.feedback import feedback_offers, offers_feedback
 from hubbar.web import MAX_ID, form_error, local_path
 
 bp = Blueprint("bookings", __name__)
@@ -615,6 +616,7 @@ def mine():
         past=past,
         actions={b.id: ops.booking_actions(b, now) for b in upcoming},
         now=now,
+        feedback_offers=feedback_offers(current_user, now),
     )
 
 
@@ -622,8 +624,12 @@ def mine():
 @login_required
 def detail(booking_id: int):
     booking = ops.get_booking_for(current_user, booking_id)
+    now = utcnow()
     return render_template(
-        "bookings/detail.html", booking=booking, actions=ops.booking_actions(booking, utcnow())
+        "bookings/detail.html",
+        booking=booking,
+        actions=ops.booking_actions(booking, now),
+        feedback_offered=offers_feedback(current_user, booking, now),
     )
 
 

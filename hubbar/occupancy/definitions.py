@@ -212,7 +212,49 @@ DEFINITIONS: tuple[Definition, ...] = (
     ),
 )
 
-BY_KEY = {d.key: d for d in DEFINITIONS}
+# The satisfaction figures come from visit feedback (hubbar.occupancy.feedback), not from an
+# Occupancy: they are kept apart from DEFINITIONS, which the dashboard, the API and the exports
+# read off an Occupancy, and resolve by key like every other metric.
+SATISFACTION_DEFINITIONS: tuple[Definition, ...] = (
+    Definition(
+        "mean_rating",
+        _l("Mean rating"),
+        COUNT,
+        _l(
+            "The mean of the ratings (1 = very poor, 5 = very good) given in feedback on the "
+            "visits starting in the period."
+        ),
+    ),
+    Definition(
+        "feedback_response_rate",
+        _l("Feedback response rate"),
+        FRACTION,
+        _l(
+            "Visits with feedback, divided by the visits starting in the period that were "
+            'checked in and are over. A "no thanks" is not a response.'
+        ),
+    ),
+    Definition(
+        "travel_replaced_share",
+        _l("Visits that replaced travel"),
+        FRACTION,
+        _l(
+            "Of the feedback that says what the visitor would have done otherwise: the share "
+            "who would have travelled to their regular workplace."
+        ),
+    ),
+    Definition(
+        "minutes_saved",
+        _l("Travel time saved (minutes)"),
+        COUNT,
+        _l(
+            "The travel minutes visitors say a visit saved them, added up over the feedback "
+            "that gives a number."
+        ),
+    ),
+)
+
+BY_KEY = {d.key: d for d in (*DEFINITIONS, *SATISFACTION_DEFINITIONS)}
 
 # The key figures of the dashboard, in the order the issue lists them.
 KEY_FIGURES = (

@@ -68,7 +68,7 @@ NO_VALUE_REASONS = {
     "cross_org_share": _l("nothing booked"),
     "turned_away_rate": _l("no bookings and no unmet demand"),
 }
-DECIMAL_COUNTS = {"visits_per_user"}  # counts that are averages: one decimal
+DECIMAL_COUNTS = {"visits_per_user", "mean_rating"}  # counts that are averages: one decimal
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -292,7 +292,7 @@ def build_page(
         empty=empty,
         key_figures=[by_key[key] for key in KEY_FIGURES],
         other_figures=[f for f in figures if f.key not in KEY_FIGURES],
-        charts=[] if empty else _charts(result, seen, several),
+        charts=[] if empty else occupancy_charts(result, seen, several),
         organisation_rows=[] if empty else _organisation_rows(result, seen),
         desk_rows=[] if empty else _desk_rows(result, several),
         day_rows=[] if empty else _day_rows(result),
@@ -435,7 +435,7 @@ def _chart_desk_label(row, several: bool) -> str:
     return f"{hub}: {row.label}"
 
 
-def _charts(result: Occupancy, seen: ops.Access, several: bool) -> list[charts.Chart]:
+def occupancy_charts(result: Occupancy, seen: ops.Access, several: bool) -> list[charts.Chart]:
     labels = {
         key: label
         for key, (_bound, label) in zip(LEAD_TIME_BUCKETS, charts.LEAD_TIME_BUCKETS, strict=True)

@@ -1,11 +1,30 @@
-"""Pilot pages for evaluators: the terms of each pilot they evaluate (no names)."""
+"""Pilot pages: the terms of each pilot (evaluators and system admins), its evaluation report as
+a page and as files, the stored versions, the summary participants see once it is reported, and
+the in-app notifications."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from hubbar.errors import DomainError, InvalidInput
+from hubbar.occupancy.views import occupancy_charts
+from hubbar.pilots import exports, notifications
 from hubbar.pilots import operations as ops
+from hubbar.pilots import report as reports
+from hubbar.pilots import tables as report_tables
+from hubbar.pilots.pdf import report_pdf
 
 bp = Blueprint("pilots", __name__)
 
@@ -27,4 +46,133 @@ def detail(pilot_id: int):
             pilot, current_app.config["HUBBAR_SMALL_GROUP_K"]
         ),
         k=current_app.config["HUBBAR_SMALL_GROUP_K"],
+        may_generate=reports.may_generate(current_user, pilot),
+        describe=ops.describe_criterion,
     )
+
+
+@bp.get("/pilots/<int:pilot_id>/report")
+@login_required
+def report(pilot_id: int):
+    pilot = ops.get_pilot_for(current_user, pilot_id)
+    shown = _report(pilot)
+    tables = {t.key: t for t in report_tables.all_tables(shown)}
+    return render_template(
+        "pilots/report.html",
+        pilot=pilot,
+        report=shown,
+        tables=tables,
+        rows=_display_rows,
+        charts=occupancy_charts(shown.occupancy, shown.access, len(shown.hubs) > 1),
+        metric_text=report_tables.metric_text,
+        display=report_tables.display,
+        may_generate=reports.may_generate(current_user, pilot),
+        version_arg=_version_arg(),
+    )
+
+
+@bp.get("/pilots/<int:pilot_id>/report.<fmt>")
+@login_required
+def report_file(pilot_id: int, fmt: str):
+    pilot = ops.get_pilot_for(current_user, pilot_id)
+    if fmt not in exports.FORMATS:
+        abort(404)
+    return report_response(_report(pilot), fmt)
+
+
+@bp.post("/pilots/<int:pilot_id>/report/generate")
+@login_required
+def generate(pilot_id: int):
+    pilot = ops.get_pilot_for(current_user, pilot_id)
+    try:
+        stored = reports.generate_by(current_user, pilot)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for(".report", pilot_id=pilot.id))
+    flash(_("Version %(n)d of the report is ready.", n=stored.version), "success")
+    return redirect(url_for(".report", pilot_id=pilot.id, version=stored.version))
+
+
+@bp.get("/pilots/<int:pilot_id>/summary")
+@login_required
+def summary(pilot_id: int):
+    """What came of the pilot, for its participants once it is reported."""
+    pilot, stored = reports.summary_for(current_user, pilot_id)
+    shown = reports.stored(stored)
+    return render_template(
+        "pilots/summary.html",
+        pilot=pilot,
+        report=shown,
+        metric_text=report_tables.metric_text,
+        metric_name=report_tables.metric_name,
+        outcome_labels=report_tables.OUTCOME_LABELS,
+    )
+
+
+@bp.get("/notifications")
+@login_required
+def notifications_page():
+    return render_template("pilots/notifications.html", items=notifications.for_user(current_user))
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@login_required
+def open_notification(notification_id: int):
+    target = notifications.open_notification(current_user, notification_id)
+    return redirect(target)
+
+
+def report_response(shown: reports.Report, fmt: str, *, download: bool = True) -> Response:
+    """The report in ``fmt``: a file to save, or for the API's JSON (``download`` false) a
+    plain JSON answer."""
+    if fmt == "pdf":
+        content = report_pdf(shown)
+    elif fmt == "xlsx":
+        content = exports.xlsx(shown)
+    elif fmt == "csv":
+        content = exports.csv_zip(shown)
+    else:
+        response = current_app.json.response(exports.json_data(shown))
+        if download:
+            response.headers["Content-Disposition"] = (
+                f'attachment; filename="{exports.filename(shown, fmt)}"'
+            )
+        return response
+    return Response(
+        content,
+        content_type=exports.MIMETYPES[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="{exports.filename(shown, fmt)}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def _version_arg() -> int | None:
+    raw = request.args.get("version")
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit():
+        raise InvalidInput(_("The version must be a whole number."), field="version")
+    return int(raw)
+
+
+def _report(pilot) -> reports.Report:
+    """The version asked for, else the latest stored version, else a preview built now."""
+    return reports.report_for(pilot, _version_arg())
+
+
+def _display_rows(table) -> list[list[str]]:
+    """A table's rows as the page shows them."""
+    keys = table.keys
+    unit_index = keys.index("unit") if "unit" in keys else None
+    shown = []
+    for row in table.rows:
+        unit = row[unit_index] if unit_index is not None else None
+        shown.append(
+            [
+                report_tables.display(value, column.kind, unit)
+                for column, value in zip(table.headers, row, strict=True)
+            ]
+        )
+    return shown

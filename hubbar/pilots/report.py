@@ -1,0 +1,443 @@
+"""The pilot evaluation report (DESIGN.md "The pilot evaluation report").
+
+A report is built in two steps. :func:`build` gathers everything the report says as plain JSON
+data (numbers, dates and keys, no words): the terms, the occupancy figures of the pilot's hubs
+over its period as an evaluator sees them (pseudonyms, small groups hidden), the feedback, the
+criteria and their changes, the cost-sharing scenarios, the data-quality figures and the
+pseudonymised raw bookings. A stored report (:class:`~hubbar.pilots.models.PilotReport`) is that
+data, never changed afterwards. :func:`load` turns the data into a :class:`Report` that every
+format is written from, in the reader's language: the page, the PDF, the XLSX, the CSV and the
+JSON can therefore never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from hubbar.accounts.models import Notification, Role, RoleAssignment, User
+from hubbar.audit.operations import record
+from hubbar.costs import operations as costs
+from hubbar.db import utcnow
+from hubbar.errors import InvalidInput, NotAllowed, NotFound
+from hubbar.extensions import db
+from hubbar.occupancy import operations as occupancy_ops
+from hubbar.occupancy import quality, snapshot
+from hubbar.occupancy.definitions import BY_KEY
+from hubbar.occupancy.feedback import Satisfaction, satisfaction
+from hubbar.occupancy.metrics import Occupancy, compute
+from hubbar.pilots.models import (
+    ChargingModel,
+    Comparator,
+    Pilot,
+    PilotReport,
+    PilotStatus,
+)
+from hubbar.pilots.operations import participants_by_organisation
+
+LAYOUT = 1  # the layout of the stored data; a later layout must still read this one
+MET, NOT_MET, NOT_MEASURABLE = "met", "not_met", "not_measurable"
+REPORT_READY = "report_ready"  # the kind of the evaluators' notification
+SUMMARY_READY = "summary_ready"  # the participants' notification: what came of it
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    metric: str
+    comparator: Comparator
+    target: float
+    baseline: float | None
+    reason: str
+    value: float | None
+    outcome: str  # MET, NOT_MET or NOT_MEASURABLE
+
+    @property
+    def name(self) -> str:
+        definition = BY_KEY.get(self.metric)
+        return str(definition.name) if definition else self.metric
+
+    @property
+    def unit(self) -> str:
+        definition = BY_KEY.get(self.metric)
+        return definition.unit if definition else ""
+
+
+@dataclass(frozen=True)
+class Change:
+    changed_at: datetime
+    by: str
+    before: str
+    after: str
+
+
+@dataclass
+class Report:
+    """Everything a report says, as values; the formats write it out."""
+
+    pilot_id: int
+    name: str
+    version: int | None  # None: a preview, not stored
+    generated_at: datetime
+    automatic: bool
+    status: PilotStatus
+    first: date
+    last: date
+    host: str
+    guests: list[str]
+    charging_model: ChargingModel
+    participants: int
+    participants_by_organisation: list[tuple[str, int | None]]
+    cost_per_desk_month: Decimal
+    fixed_cost_per_month: Decimal
+    price_per_booking: Decimal
+    hub_cost: Decimal
+    occupancy: Occupancy
+    satisfaction: Satisfaction
+    criteria: list[CriterionResult]
+    changes: list[Change]
+    scenarios: list[costs.Scenario]
+    quality: quality.Quality
+    bookings: list[list[str]]
+    k: int
+
+    @property
+    def hubs(self) -> list[snapshot.HubFacts]:
+        return self.occupancy.hubs
+
+    @property
+    def access(self) -> occupancy_ops.Access:
+        """What the report shows is what an evaluator sees: aggregated, no names."""
+        return occupancy_ops.Access(
+            occupancy_ops.EVALUATOR, tuple(self.hubs), None, names=False, k=self.k
+        )
+
+    def value(self, key: str):
+        """A metric of the report: an occupancy figure or a satisfaction figure."""
+        if key in self.occupancy.metrics:
+            return self.occupancy.value(key)
+        return self.satisfaction.metric_values().get(key)
+
+    @property
+    def met(self) -> int:
+        return sum(1 for c in self.criteria if c.outcome == MET)
+
+
+# --- building ----------------------------------------------------------------------------------
+
+
+def build(pilot: Pilot, *, now: datetime | None = None) -> dict:
+    """The data of ``pilot``'s report as of ``now``: everything it says, as JSON data."""
+    now = (now or utcnow()).replace(microsecond=0)
+    config = current_app.config
+    k = config["HUBBAR_SMALL_GROUP_K"]
+    hubs = list(pilot.hubs)
+    first, last = pilot.start_date, pilot.end_date
+    result = compute(hubs, first, last, now=now)
+    seen = occupancy_ops.Access(occupancy_ops.EVALUATOR, tuple(hubs), None, names=False, k=k)
+    occupancy_ops.protect(result, seen)
+    feedback = satisfaction(hubs, first, last, now=now)
+    values = {**{key: m.value for key, m in result.metrics.items()}, **feedback.metric_values()}
+    suppressed = result.suppressed_metrics
+    criteria = []
+    for criterion in pilot.criteria:
+        value = None if criterion.metric in suppressed else values.get(criterion.metric)
+        criteria.append(
+            {
+                "metric": criterion.metric,
+                "comparator": criterion.comparator.value,
+                "target": criterion.target,
+                "baseline": criterion.baseline,
+                "reason": criterion.reason,
+                "value": value,
+                "outcome": outcome(criterion.comparator, value, criterion.target),
+            }
+        )
+    desks = sum(len(h.active_desks) for h in hubs)
+    cost = costs.hub_cost(
+        desks, pilot.cost_per_desk_month, pilot.fixed_cost_per_month, first, min(last, _day(now))
+    )
+    usage = costs.usage_for(hubs, first, last, now=now)
+    parties = {o.id: o.name for o in [pilot.host_organisation, *pilot.guest_organisations]}
+    scenarios = costs.scenarios(
+        cost,
+        usage,
+        price_per_booking=pilot.price_per_booking,
+        registered_users=costs.registered_users(parties),
+        organisations=parties,
+        capacity_hours=result.value("capacity_hours"),
+    )
+    bookings = list(
+        occupancy_ops.raw_bookings(
+            seen, first, last, config["SECRET_KEY"], hidden=result.hidden_organisations
+        )
+    )
+    return {
+        "layout": LAYOUT,
+        "pilot_id": pilot.id,
+        "name": pilot.name,
+        "generated_at": now.isoformat(),
+        "status": pilot.status.value,
+        "first": first.isoformat(),
+        "last": last.isoformat(),
+        "host": pilot.host_organisation.name,
+        "guests": [o.name for o in pilot.guest_organisations],
+        "charging_model": pilot.charging_model.value,
+        "participants": len(pilot.participants),
+        "participants_by_organisation": participants_by_organisation(pilot, k),
+        "cost_per_desk_month": str(pilot.cost_per_desk_month),
+        "fixed_cost_per_month": str(pilot.fixed_cost_per_month),
+        "price_per_booking": str(pilot.price_per_booking),
+        "hub_cost": str(cost),
+        "occupancy": snapshot.to_data(result),
+        "satisfaction": satisfaction_data(feedback),
+        "criteria": criteria,
+        "changes": [
+            {
+                "changed_at": change.changed_at.isoformat(),
+                "by": change.user.display_name if change.user else "",
+                "before": change.before,
+                "after": change.after,
+            }
+            for change in pilot.criterion_changes
+        ],
+        "scenarios": [s.to_data() for s in scenarios],
+        "quality": asdict(quality.quality(hubs, first, last, now=now)),
+        "bookings": bookings,
+        "k": k,
+    }
+
+
+def _day(moment: datetime) -> date:
+    return moment.date()
+
+
+def satisfaction_data(feedback: Satisfaction) -> dict:
+    data = asdict(feedback)
+    data["ratings"] = {str(k): v for k, v in feedback.ratings.items()}
+    data["comments"] = [[day.isoformat(), rating, text] for day, rating, text in feedback.comments]
+    return data
+
+
+def satisfaction_from(data: dict) -> Satisfaction:
+    values = dict(data)
+    values["ratings"] = {int(k): v for k, v in data["ratings"].items()}
+    values["comments"] = [
+        (date.fromisoformat(day), rating, text) for day, rating, text in data["comments"]
+    ]
+    return Satisfaction(**values)
+
+
+def outcome(comparator: Comparator, value: float | None, target: float) -> str:
+    """Met or not met, or not measurable when there is no value (no feedback yet, nothing to
+    divide by, or hidden to protect a small group): never a silent pass. Compared at the
+    precision of a stored float, so a value exactly at its target meets it."""
+    if value is None:
+        return NOT_MEASURABLE
+    return MET if comparator.holds(round(value, 9), round(target, 9)) else NOT_MET
+
+
+def load(data: dict, *, version: int | None = None, automatic: bool = False) -> Report:
+    """The report written in ``data`` (see :func:`build`)."""
+    return Report(
+        pilot_id=data["pilot_id"],
+        name=data["name"],
+        version=version,
+        generated_at=datetime.fromisoformat(data["generated_at"]),
+        automatic=automatic,
+        status=PilotStatus(data["status"]),
+        first=date.fromisoformat(data["first"]),
+        last=date.fromisoformat(data["last"]),
+        host=data["host"],
+        guests=data["guests"],
+        charging_model=ChargingModel(data["charging_model"]),
+        participants=data["participants"],
+        participants_by_organisation=[tuple(p) for p in data["participants_by_organisation"]],
+        cost_per_desk_month=Decimal(data["cost_per_desk_month"]),
+        fixed_cost_per_month=Decimal(data["fixed_cost_per_month"]),
+        price_per_booking=Decimal(data["price_per_booking"]),
+        hub_cost=Decimal(data["hub_cost"]),
+        occupancy=snapshot.from_data(data["occupancy"]),
+        satisfaction=satisfaction_from(data["satisfaction"]),
+        criteria=[
+            CriterionResult(
+                c["metric"],
+                Comparator(c["comparator"]),
+                c["target"],
+                c["baseline"],
+                c["reason"],
+                c["value"],
+                c["outcome"],
+            )
+            for c in data["criteria"]
+        ],
+        changes=[
+            Change(datetime.fromisoformat(c["changed_at"]), c["by"], c["before"], c["after"])
+            for c in data["changes"]
+        ],
+        scenarios=[costs.Scenario.from_data(s) for s in data["scenarios"]],
+        quality=quality.Quality(**data["quality"]),
+        bookings=data["bookings"],
+        k=data["k"],
+    )
+
+
+def preview(pilot: Pilot, *, now: datetime | None = None) -> Report:
+    """The report as it would be generated now, not stored (a running pilot's interim view)."""
+    return load(build(pilot, now=now))
+
+
+def stored(report: PilotReport) -> Report:
+    return load(
+        json.loads(report.data), version=report.version, automatic=report.scheduled_for is not None
+    )
+
+
+# --- generating and storing ------------------------------------------------------------------
+
+
+def generate(
+    actor: User | None,
+    pilot: Pilot,
+    *,
+    now: datetime | None = None,
+    scheduled_for: date | None = None,
+) -> PilotReport:
+    """Build the report and store it as the pilot's next version. A report of an ended pilot
+    marks it reported and tells its evaluators. ``scheduled_for`` is set by the scheduler (the
+    end date the report is for), so that it makes one automatic report per end date."""
+    data = build(pilot, now=now)
+    number = (
+        db.session.scalar(
+            select(func.max(PilotReport.version)).where(PilotReport.pilot_id == pilot.id)
+        )
+        or 0
+    ) + 1
+    report = PilotReport(
+        pilot=pilot,
+        version=number,
+        generated_at=datetime.fromisoformat(data["generated_at"]),
+        generated_by_id=actor.id if actor is not None else None,
+        scheduled_for=scheduled_for,
+        data=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+    )
+    db.session.add(report)
+    if pilot.status in (PilotStatus.ENDED, PilotStatus.REPORTED):
+        pilot.status = PilotStatus.REPORTED
+        db.session.flush()
+        for evaluator in evaluators(pilot):
+            db.session.add(
+                Notification(user_id=evaluator.id, kind=REPORT_READY, subject_id=report.id)
+            )
+        if not _summary_told(pilot):
+            for participant in pilot.participants:
+                db.session.add(
+                    Notification(user_id=participant.id, kind=SUMMARY_READY, subject_id=pilot.id)
+                )
+    record(actor, "pilot.report", pilot, f"{pilot.name}: version {number}")
+    db.session.commit()
+    return report
+
+
+def _summary_told(pilot: Pilot) -> bool:
+    """Participants hear once that the pilot is reported, not of every later version."""
+    return (
+        db.session.scalar(
+            select(Notification.id).where(
+                Notification.kind == SUMMARY_READY, Notification.subject_id == pilot.id
+            )
+        )
+        is not None
+    )
+
+
+def evaluators(pilot: Pilot) -> list[User]:
+    """The people told when the report is ready: the pilot's evaluators and the evaluators of
+    its hubs."""
+    hub_ids = [h.id for h in pilot.hubs]
+    query = (
+        select(User)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.role == Role.EVALUATOR,
+            (RoleAssignment.pilot_id == pilot.id) | RoleAssignment.hub_id.in_(hub_ids),
+            User.active.is_(True),
+        )
+        .distinct()
+        .order_by(User.id)
+    )
+    return list(db.session.scalars(query))
+
+
+# --- who may see and make what -----------------------------------------------------------------
+
+
+def may_generate(user: User, pilot: Pilot) -> bool:
+    """System admins and the pilot's evaluators may generate a new version, once it has begun."""
+    return pilot.can_view(user) and pilot.status is not PilotStatus.PLANNED
+
+
+def generate_by(actor: User, pilot: Pilot, *, now: datetime | None = None) -> PilotReport:
+    """A new version of the report, made on request."""
+    if not pilot.can_view(actor):
+        raise NotAllowed(_("You do not have permission to see this pilot."))
+    if pilot.status is PilotStatus.PLANNED:
+        raise InvalidInput(_("The pilot has not started: there is nothing to report yet."))
+    return generate(actor, pilot, now=now)
+
+
+def report_for(pilot: Pilot, version: int | None = None) -> Report:
+    """Stored version ``version``, else the latest stored version, else a preview built now."""
+    if version is not None:
+        found = next((r for r in pilot.reports if r.version == version), None)
+        if found is None:
+            raise NotFound(_("No such version of the report."))
+        return stored(found)
+    if pilot.latest_report is not None:
+        return stored(pilot.latest_report)
+    return preview(pilot)
+
+
+def summary_for(user: User, pilot_id: int) -> tuple[Pilot, PilotReport]:
+    """The reported pilot and its latest report, for a participant (or anyone who may see the
+    pilot). Before the report exists there is nothing to show."""
+    pilot = db.session.get(Pilot, pilot_id)
+    if pilot is None or not (pilot.can_view(user) or user in pilot.participants):
+        raise NotFound(_("No such pilot."))
+    if pilot.status is not PilotStatus.REPORTED or pilot.latest_report is None:
+        raise NotFound(_("The pilot has not been reported yet."))
+    return pilot, pilot.latest_report
+
+
+# --- the scheduler -------------------------------------------------------------------------------
+
+
+def generate_due(today: date, *, now: datetime | None = None) -> list[PilotReport]:
+    """The automatic report of every pilot whose end date has passed and that has none for that
+    end date yet: once, even when two processes run the job at the same time (the second one's
+    insert is refused by the unique (pilot, scheduled_for) and skipped)."""
+    made = []
+    due = db.session.scalars(
+        select(Pilot).where(Pilot.end_date < today).order_by(Pilot.end_date, Pilot.id)
+    ).all()
+    for pilot in due:
+        done = db.session.scalar(
+            select(PilotReport.id).where(
+                PilotReport.pilot_id == pilot.id, PilotReport.scheduled_for == pilot.end_date
+            )
+        )
+        if done is not None:
+            continue
+        if pilot.status in (PilotStatus.PLANNED, PilotStatus.RUNNING):
+            pilot.status = PilotStatus.ENDED
+        try:
+            made.append(generate(None, pilot, now=now, scheduled_for=pilot.end_date))
+        except IntegrityError:
+            db.session.rollback()  # another process made it first
+    return made
