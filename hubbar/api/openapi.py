@@ -771,6 +771,13 @@ PATHS.update(
                         "schema": {"type": "integer", "minimum": 1},
                         "description": "A stored version; default the latest.",
                     },
+                    {
+                        "name": "lang",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["sv", "en"]},
+                        "description": "The report's language; default the caller's.",
+                    },
                 ],
             )
         },

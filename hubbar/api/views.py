@@ -662,4 +662,6 @@ def pilot_report(pilot_id: int):
     if version is not None and not version.isdigit():
         raise InvalidInput(_("The version must be a whole number."), field="version")
     shown = pilot_reports.report_for(pilot, int(version) if version else None)
-    return pilot_views.report_response(shown, fmt, download=fmt != "json")
+    return pilot_views.report_response(
+        shown, fmt, download=fmt != "json", language=pilot_views.report_language()
+    )

@@ -18,7 +18,7 @@ from wtforms.widgets import HiddenInput
 
 from hubbar.costs.models import CostKey
 from hubbar.hubs.forms import INT_MSG, AmountField
-from hubbar.pilots.models import ChargingModel
+from hubbar.pilots.models import CHARGING_MODEL_LABELS, ChargingModel
 
 AMOUNT_MSG = _l("Enter an amount of 0 or more.")
 BLANK_FOLLOW_UPS = 2  # empty rows offered for new follow-up dates
@@ -53,7 +53,7 @@ class AgreementForm(FlaskForm):
     )
     model = SelectField(
         _l("Charging model"),
-        choices=[(m.value, m.label) for m in ChargingModel],
+        choices=[(m.value, CHARGING_MODEL_LABELS[m]) for m in ChargingModel],
         default=ChargingModel.ACTUAL_USE.value,
     )
     key = SelectField(

@@ -13,9 +13,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import TextInput
 
 from hubbar.hubs.forms import AmountField, CheckboxList
-from hubbar.pilots.models import ChargingModel, Comparator
+from hubbar.pilots.models import CHARGING_MODEL_LABELS, ChargingModel, Comparator
 
 AMOUNT_MSG = _l("Enter an amount of 0 or more.")
+
+# Lazy, so that the choices are in the reader's language, not the one at import.
+COMPARATOR_CHOICES = {Comparator.AT_LEAST: _l("≥ at least"), Comparator.AT_MOST: _l("≤ at most")}
 
 
 class NumberField(DecimalField):
@@ -69,7 +72,7 @@ class PilotForm(FlaskForm):
     )
     charging_model = SelectField(
         _l("Charging during the pilot"),
-        choices=[(m.value, m.label) for m in ChargingModel],
+        choices=[(m.value, CHARGING_MODEL_LABELS[m]) for m in ChargingModel],
         default=ChargingModel.NONE.value,
     )
     cost_per_desk_month = AmountField(
@@ -109,7 +112,7 @@ class CriterionForm(FlaskForm):
     metric = SelectField(_l("Metric"), validators=[DataRequired(_l("Choose a metric."))])
     comparator = SelectField(
         _l("Comparator"),
-        choices=[(c.value, f"{c.symbol} {c.label}") for c in Comparator],
+        choices=[(c.value, COMPARATOR_CHOICES[c]) for c in Comparator],
         default=Comparator.AT_LEAST.value,
     )
     target = NumberField(

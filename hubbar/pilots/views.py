@@ -15,9 +15,11 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from hubbar.accounts.models import LOCALES
 from hubbar.errors import DomainError, InvalidInput
 from hubbar.occupancy.views import occupancy_charts
 from hubbar.pilots import exports, notifications
@@ -77,7 +79,7 @@ def report_file(pilot_id: int, fmt: str):
     pilot = ops.get_pilot_for(current_user, pilot_id)
     if fmt not in exports.FORMATS:
         abort(404)
-    return report_response(_report(pilot), fmt)
+    return report_response(_report(pilot), fmt, language=report_language())
 
 
 @bp.post("/pilots/<int:pilot_id>/report/generate")
@@ -122,9 +124,27 @@ def open_notification(notification_id: int):
     return redirect(target)
 
 
-def report_response(shown: reports.Report, fmt: str, *, download: bool = True) -> Response:
-    """The report in ``fmt``: a file to save, or for the API's JSON (``download`` false) a
-    plain JSON answer."""
+def report_language() -> str | None:
+    """The language asked for with ?lang=sv|en (the report in another language than the
+    reader's own), or None for the reader's."""
+    asked = request.args.get("lang")
+    if asked in (None, ""):
+        return None
+    if asked not in LOCALES:
+        raise InvalidInput(
+            _("Choose a language: %(languages)s.", languages=", ".join(LOCALES)), field="lang"
+        )
+    return asked
+
+
+def report_response(
+    shown: reports.Report, fmt: str, *, download: bool = True, language: str | None = None
+) -> Response:
+    """The report in ``fmt``, in ``language`` if given: a file to save, or for the API's JSON
+    (``download`` false) a plain JSON answer."""
+    if language is not None:
+        with force_locale(language):
+            return report_response(shown, fmt, download=download)
     if fmt == "pdf":
         content = report_pdf(shown)
     elif fmt == "xlsx":

@@ -351,3 +351,18 @@ def test_json_report_is_valid_json_with_every_table(app, client, pilot):
     assert datetime.fromisoformat(data["generated_at"]).astimezone(UTC) == AFTER.astimezone(UTC)
     assert len(data["bookings"]) == 4
     assert timedelta(0) <= AFTER - datetime.fromisoformat(data["counted_until"])
+
+
+def test_the_report_is_swedish_by_default_and_english_on_request(app, client, pilot):
+    login(client, make_evaluator(pilot))
+    swedish = pdf_text(client.get(f"/pilots/{pilot.id}/report.pdf").data)
+    english = pdf_text(client.get(f"/pilots/{pilot.id}/report.pdf?lang=en").data)
+    assert "Utvärderingsrapport" in swedish and "Sida 1 av" in swedish
+    assert "Evaluation report" in english and "Page 1 of" in english
+    page = client.get(f"/pilots/{pilot.id}/report").get_data(as_text=True)
+    assert "lang=en" in page  # the page offers the other language
+    bad = client.get(f"/pilots/{pilot.id}/report.pdf?lang=de")
+    assert bad.status_code in (400, 422)
+    token = token_for(make_evaluator(pilot))
+    api = call(app.test_client(), "GET", f"/api/v1/pilots/{pilot.id}/report?lang=en", token)
+    assert api.get_json()["tables"]["metrics"][0]["name"] == "Capacity"
