@@ -162,7 +162,6 @@ def create_pilot_command(name, host, hub_names, guests, start, end) -> None:
 @click.option("--language", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
 def report_command(pilot, fmt, path, version, new, language) -> None:
     """Write a pilot's evaluation report (PILOT: its id or its name) to a file."""
-    import json
     from pathlib import Path
 
     from flask import current_app
@@ -173,9 +172,9 @@ def report_command(pilot, fmt, path, version, new, language) -> None:
     from hubbar.pilots import exports
     from hubbar.pilots import report as reports
     from hubbar.pilots.models import Pilot
-    from hubbar.pilots.pdf import report_pdf
 
-    found = db.session.get(Pilot, int(pilot)) if pilot.isdigit() else None
+    number = int(pilot) if pilot.isascii() and pilot.isdigit() and len(pilot) < 10 else None
+    found = db.session.get(Pilot, number) if number else None
     found = found or db.session.scalar(select(Pilot).where(Pilot.name == pilot))
     if found is None:
         raise click.ClickException(f"No pilot {pilot!r}.")
@@ -186,14 +185,7 @@ def report_command(pilot, fmt, path, version, new, language) -> None:
             shown = reports.report_for(found, version)
         except DomainError as error:
             raise click.ClickException(str(error.message)) from error
-        if fmt == "pdf":
-            content = report_pdf(shown)
-        elif fmt == "xlsx":
-            content = exports.xlsx(shown)
-        elif fmt == "csv":
-            content = exports.csv_zip(shown)
-        else:
-            content = json.dumps(exports.json_data(shown), ensure_ascii=False, indent=2).encode()
+        content = exports.render(shown, fmt)
     Path(path).write_bytes(content)
     which = f"version {shown.version}" if shown.version else "a preview (no version stored yet)"
     click.echo(f"Wrote the report of {found.name}, {which}, to {path} ({len(content):,} bytes).")

@@ -658,10 +658,8 @@ def pilot_report(pilot_id: int):
             _("Choose a format: %(formats)s.", formats=", ".join(pilot_exports.FORMATS)),
             field="format",
         )
-    version = request.args.get("version")
-    if version is not None and not version.isdigit():
-        raise InvalidInput(_("The version must be a whole number."), field="version")
-    shown = pilot_reports.report_for(pilot, int(version) if version else None)
+    version = pilot_reports.parse_version(request.args.get("version"))
+    shown = pilot_reports.report_for(pilot, version)
     return pilot_views.report_response(
         shown, fmt, download=fmt != "json", language=pilot_views.report_language()
     )

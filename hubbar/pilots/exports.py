@@ -5,6 +5,7 @@ the same :class:`~hubbar.pilots.report.Report` and the same tables (:mod:`hubbar
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from datetime import date, datetime
@@ -33,8 +34,28 @@ EXCEL_FORMATS = {
     report_tables.DATETIME: "yyyy-mm-dd hh:mm",
     report_tables.NUMBER: "General",
 }
-TIME_COLUMNS = {"start", "end", "created_at", "checked_in_at", "checked_out_at", "cancelled_at"}
-TIME_COLUMNS.add("released_at")
+TIME_COLUMNS = {
+    "start",
+    "end",
+    "created_at",
+    "checked_in_at",
+    "checked_out_at",
+    "cancelled_at",
+    "released_at",
+}
+
+
+def render(report: Report, fmt: str) -> bytes:
+    """The report as the bytes of a file in ``fmt`` (one of FORMATS)."""
+    if fmt == "pdf":
+        from hubbar.pilots.pdf import report_pdf
+
+        return report_pdf(report)
+    if fmt == "xlsx":
+        return xlsx(report)
+    if fmt == "csv":
+        return csv_zip(report)
+    return json.dumps(json_data(report), ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def filename(report: Report, extension: str) -> str:
@@ -73,7 +94,7 @@ def _table_sheet(book: Workbook, title: str, table: occupancy_tables.Table) -> N
         for column, value in zip(table.headers, row, strict=True):
             if column.kind == occupancy_tables.UNIT:
                 unit = row[unit_index] if unit_index is not None else None
-                fmt = occupancy_exports.UNIT_FORMATS.get(unit)
+                fmt = occupancy_exports.UNIT_FORMATS.get(unit) or EXCEL_FORMATS.get(unit)
             else:
                 fmt = EXCEL_FORMATS.get(column.kind)
             if isinstance(value, Decimal):

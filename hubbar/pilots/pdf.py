@@ -35,10 +35,15 @@ def report_pdf(report: Report) -> bytes:
             _("The pilot is still running: the figures count only up to the time generated."),
             italic=True,
         )
-    _table(doc, tables["criteria"], ("name", "comparator", "target", "value", "outcome", "reason"))
+    _table(
+        doc,
+        tables["criteria"],
+        ("name", "comparator", "target", "value", "outcome_text", "reason"),
+        caption=True,
+    )
 
     doc.heading(_("Terms of the pilot"))
-    doc.facts([(row[0], row[1]) for row in tables["terms"].rows])
+    doc.facts([(row[1], row[2]) for row in report_tables.display_rows(tables["terms"])])
 
     doc.heading(_("Key figures"))
     _table(doc, tables["metrics"], ("name", "value", "definition"))
@@ -140,8 +145,9 @@ def _summary_line(report: Report) -> str:
     return _("%(met)d of %(total)d criteria met.", met=report.met, total=len(report.criteria))
 
 
-def _table(doc: Document, table: Table, keys: tuple[str, ...]) -> None:
-    """Some columns of a report table, formatted as the page shows them."""
+def _table(doc: Document, table: Table, keys: tuple[str, ...], caption: bool = False) -> None:
+    """Some columns of a report table, formatted as the page shows them; with ``caption``,
+    the table's title above it (where the heading before it says something else)."""
     index = {key: i for i, key in enumerate(table.keys)}
     unit_index = index.get("unit")
     columns = [table.headers[index[key]] for key in keys]
@@ -152,4 +158,5 @@ def _table(doc: Document, table: Table, keys: tuple[str, ...]) -> None:
     align = ["R" if c.kind in NUMBER_KINDS else "L" for c in columns]
     if columns and columns[0].kind not in (TEXT, DATE):
         align[0] = "R"
-    doc.table([str(c.title) for c in columns], rows, align=align, caption=str(table.title))
+    title = str(table.title) if caption else ""
+    doc.table([str(c.title) for c in columns], rows, align=align, caption=title)

@@ -13,9 +13,10 @@ JSON can therefore never disagree.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -159,17 +160,26 @@ def build(pilot: Pilot, *, now: datetime | None = None) -> dict:
                 "outcome": outcome(criterion.comparator, value, criterion.target),
             }
         )
-    desks = sum(len(h.active_desks) for h in hubs)
+    # The desks the hubs had in the period (a desk removed since still cost its share then).
+    desks = sum(1 for row in result.desks if row.capacity_hours > 0)
+    today = now.astimezone(ZoneInfo(hubs[0].timezone)).date() if hubs else last
     cost = costs.hub_cost(
-        desks, pilot.cost_per_desk_month, pilot.fixed_cost_per_month, first, min(last, _day(now))
+        desks, pilot.cost_per_desk_month, pilot.fixed_cost_per_month, first, min(last, today)
     )
-    usage = costs.usage_for(hubs, first, last, now=now)
     parties = {o.id: o.name for o in [pilot.host_organisation, *pilot.guest_organisations]}
+    hidden = result.hidden_organisations
+    usage, parties, registered = _grouped_small(
+        costs.usage_for(hubs, first, last, now=now),
+        parties,
+        costs.registered_users(parties),
+        hidden,
+        k,
+    )
     scenarios = costs.scenarios(
         cost,
         usage,
         price_per_booking=pilot.price_per_booking,
-        registered_users=costs.registered_users(parties),
+        registered_users=registered,
         organisations=parties,
         capacity_hours=result.value("capacity_hours"),
     )
@@ -214,8 +224,41 @@ def build(pilot: Pilot, *, now: datetime | None = None) -> dict:
     }
 
 
-def _day(moment: datetime) -> date:
-    return moment.date()
+SMALL_GROUP_ID = 0  # no organisation has id 0: the organisations hidden as "< k", together
+
+
+def _grouped_small(
+    usage: list[costs.Usage],
+    parties: dict[int, str],
+    registered: dict[int, int],
+    hidden: set[int],
+    k: int,
+) -> tuple[list[costs.Usage], dict[int, str], dict[int, int]]:
+    """The cost scenarios as an evaluator may see them: the organisations hidden in the
+    figures (fewer than k people, and enough others that none can be worked out) charged
+    together as one party "< k", so no share or time-bank balance gives a small group away."""
+    if not hidden:
+        return usage, parties, registered
+    name = f"< {k}"
+
+    def party(organisation_id: int) -> int:
+        return SMALL_GROUP_ID if organisation_id in hidden else organisation_id
+
+    grouped = [
+        replace(
+            row,
+            organisation_id=party(row.organisation_id),
+            organisation_name=name if row.organisation_id in hidden else row.organisation_name,
+            host_organisation_id=party(row.host_organisation_id),
+        )
+        for row in usage
+    ]
+    names = {party(i): (name if i in hidden else n) for i, n in parties.items()}
+    names.update({row.organisation_id: row.organisation_name for row in grouped})
+    counts: dict[int, int] = {}
+    for organisation_id, n in registered.items():
+        counts[party(organisation_id)] = counts.get(party(organisation_id), 0) + n
+    return grouped, names, counts
 
 
 def satisfaction_data(feedback: Satisfaction) -> dict:
@@ -312,6 +355,8 @@ def generate(
     """Build the report and store it as the pilot's next version. A report of an ended pilot
     marks it reported and tells its evaluators. ``scheduled_for`` is set by the scheduler (the
     end date the report is for), so that it makes one automatic report per end date."""
+    if pilot.status is PilotStatus.PLANNED:
+        raise InvalidInput(_("The pilot has not started: there is nothing to report yet."))
     data = build(pilot, now=now)
     number = (
         db.session.scalar(
@@ -327,6 +372,20 @@ def generate(
         scheduled_for=scheduled_for,
         data=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
     )
+    try:
+        _store(actor, pilot, report)
+    except IntegrityError:
+        db.session.rollback()
+        if scheduled_for is not None:
+            raise  # the scheduler's twin in another process made it: the caller skips it
+        raise InvalidInput(
+            _("Another version of the report was made at the same moment. Try again.")
+        ) from None
+    return report
+
+
+def _store(actor: User | None, pilot: Pilot, report: PilotReport) -> None:
+    """Store a new version; an ended pilot becomes reported and its readers are told."""
     db.session.add(report)
     if pilot.status in (PilotStatus.ENDED, PilotStatus.REPORTED):
         pilot.status = PilotStatus.REPORTED
@@ -340,9 +399,8 @@ def generate(
                 db.session.add(
                     Notification(user_id=participant.id, kind=SUMMARY_READY, subject_id=pilot.id)
                 )
-    record(actor, "pilot.report", pilot, f"{pilot.name}: version {number}")
+    record(actor, "pilot.report", pilot, f"{pilot.name}: version {report.version}")
     db.session.commit()
-    return report
 
 
 def _summary_told(pilot: Pilot) -> bool:
@@ -387,9 +445,19 @@ def generate_by(actor: User, pilot: Pilot, *, now: datetime | None = None) -> Pi
     """A new version of the report, made on request."""
     if not pilot.can_view(actor):
         raise NotAllowed(_("You do not have permission to see this pilot."))
-    if pilot.status is PilotStatus.PLANNED:
-        raise InvalidInput(_("The pilot has not started: there is nothing to report yet."))
     return generate(actor, pilot, now=now)
+
+
+MAX_VERSION = 32767  # the column is a small integer
+
+
+def parse_version(raw: str | None) -> int | None:
+    """A version number from a query string: None when not given."""
+    if raw in (None, ""):
+        return None
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_VERSION:
+        raise InvalidInput(_("The version must be a whole number."), field="version")
+    return int(raw)
 
 
 def report_for(pilot: Pilot, version: int | None = None) -> Report:

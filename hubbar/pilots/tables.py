@@ -32,7 +32,16 @@ from hubbar.pilots.models import OTHERWISE_LABELS, Otherwise
 from hubbar.pilots.report import MET, NOT_MEASURABLE, NOT_MET, Report
 
 MONEY, DATETIME, NUMBER = "money", "datetime", "number"
-ONE_DECIMAL = {"mean_rating", "visits_per_user"}  # averages of whole numbers
+ONE_DECIMAL = {"visits_per_user"}  # averages of whole numbers
+TWO_DECIMALS = {"mean_rating"}  # so that 3.96 is not shown as 4.0 beside a target of 4
+UNIT_KINDS = {
+    FRACTION: FRACTION_KIND,
+    HOURS: HOURS_KIND,
+    MONEY: MONEY,
+    DATE: DATE,
+    DATETIME: DATETIME,
+    TEXT: TEXT,
+}
 SATISFACTION_KEYS = (
     "feedback_response_rate",
     "mean_rating",
@@ -68,6 +77,8 @@ def metric_text(key: str, value) -> str:
         return fmt_percent(value)
     if unit == HOURS:
         return f"{fmt_number(value, 1)}\u00a0h"
+    if key in TWO_DECIMALS:
+        return fmt_number(value, 2)
     if key in ONE_DECIMAL or (isinstance(value, float) and not value.is_integer()):
         return fmt_number(value, 1)
     return fmt_number(value, 0)
@@ -80,7 +91,7 @@ def display(value, kind: str, unit: str | None = None) -> str:
     if isinstance(value, str) and kind != TEXT:
         return value  # "< 3": a suppressed cell
     if kind == UNIT:
-        kind = {FRACTION: FRACTION_KIND, HOURS: HOURS_KIND}.get(unit or "", NUMBER)
+        kind = UNIT_KINDS.get(unit or "", NUMBER)
     if kind == FRACTION_KIND:
         return fmt_percent(value)
     if kind == HOURS_KIND:
@@ -100,39 +111,61 @@ def display(value, kind: str, unit: str | None = None) -> str:
     return str(value)
 
 
+def display_rows(table: Table) -> list[list[str]]:
+    """Every row of a table as the page and the PDF show it."""
+    unit_index = table.keys.index("unit") if "unit" in table.keys else None
+    shown = []
+    for row in table.rows:
+        unit = row[unit_index] if unit_index is not None else None
+        shown.append([display(v, c.kind, unit) for c, v in zip(table.headers, row, strict=True)])
+    return shown
+
+
 # --- the report's own tables ---------------------------------------------------------------
 
 
 def terms_table(report: Report) -> Table:
+    """The terms, one per row, with typed values (dates as dates, amounts as amounts)."""
+    hubs = "; ".join(
+        f"{h.name}, {h.address} ({ngettext('%(num)d desk', '%(num)d desks', h.desks)})"
+        for h in report.hubs
+    )
+    counted_until = report.occupancy.counted_until
     rows = [
-        [_("Pilot"), report.name],
-        [_("Period"), f"{report.first.isoformat()} – {report.last.isoformat()}"],
-        [
-            _("Hubs"),
-            "; ".join(
-                f"{h.name}, {h.address} ({ngettext('%(num)d desk', '%(num)d desks', h.desks)})"
-                for h in report.hubs
-            ),
-        ],
-        [_("Host organisation"), report.host],
-        [_("Guest organisations"), ", ".join(report.guests) or "–"],
-        [_("Charging during the pilot"), report.charging_model.label],
-        [_("Participants"), str(report.participants)],
+        ["pilot", _("Pilot"), report.name, TEXT],
+        ["first_day", _("First day"), report.first, DATE],
+        ["last_day", _("Last day"), report.last, DATE],
+        ["hubs", _("Hubs"), hubs, TEXT],
+        ["host", _("Host organisation"), report.host, TEXT],
+        ["guests", _("Guest organisations"), ", ".join(report.guests) or "–", TEXT],
+        ["charging", _("Charging during the pilot"), report.charging_model.label, TEXT],
+        ["participants", _("Participants"), report.participants, NUMBER],
     ]
     for name, count in report.participants_by_organisation:
-        rows.append([_("Participants: %(organisation)s", organisation=name), _count(count, report)])
+        label = _("Participants: %(organisation)s", organisation=name)
+        rows.append(["participants_of", label, _count(count, report), NUMBER])
     rows += [
-        [_("Cost per desk-month"), fmt_money(report.cost_per_desk_month)],
-        [_("Fixed cost per month"), fmt_money(report.fixed_cost_per_month)],
-        [_("Price per booking"), fmt_money(report.price_per_booking)],
-        [_("Hub cost for the period"), fmt_money(report.hub_cost)],
-        [_("Counted until"), _moment(report.occupancy.counted_until, report)],
-        [_("Generated"), _moment(report.generated_at, report)],
+        ["cost_per_desk_month", _("Cost per desk-month"), report.cost_per_desk_month, MONEY],
+        ["fixed_cost_per_month", _("Fixed cost per month"), report.fixed_cost_per_month, MONEY],
+        ["price_per_booking", _("Price per booking"), report.price_per_booking, MONEY],
+        ["hub_cost", _("Hub cost for the period"), report.hub_cost, MONEY],
+        [
+            "counted_until",
+            _("Counted until"),
+            _local(counted_until, report),
+            DATETIME,
+        ],
+        ["generated_at", _("Generated"), _local(report.generated_at, report), DATETIME],
     ]
     return Table(
         "terms",
         _l("Terms of the pilot"),
-        (Column("item", _l("Item")), Column("value", _l("Value"))),
+        (
+            Column("term", _l("Key")),
+            Column("item", _l("Item")),
+            Column("value", _l("Value"), UNIT),
+            Column("unit", _l("Unit")),
+        ),
         rows,
     )
 
@@ -148,7 +181,8 @@ def criteria_table(report: Report) -> Table:
             Column("target", _l("Target"), UNIT),
             Column("baseline", _l("Baseline"), UNIT),
             Column("value", _l("Measured"), UNIT),
-            Column("outcome", _l("Outcome")),
+            Column("outcome", _l("Outcome (code)")),
+            Column("outcome_text", _l("Outcome")),
             Column("unit", _l("Unit")),
             Column("reason", _l("Reason")),
         ),
@@ -160,6 +194,7 @@ def criteria_table(report: Report) -> Table:
                 c.target,
                 c.baseline,
                 c.value,
+                c.outcome,
                 str(OUTCOME_LABELS[c.outcome]),
                 c.unit,
                 c.reason,
@@ -343,7 +378,3 @@ def _zone(report: Report) -> ZoneInfo:
 def _local(moment: datetime, report: Report) -> datetime:
     """A time in the hub's zone, without the zone (a spreadsheet's date-time)."""
     return moment.astimezone(_zone(report)).replace(tzinfo=None)
-
-
-def _moment(moment: datetime, report: Report) -> str:
-    return _local(moment, report).strftime("%Y-%m-%d %H:%M")

@@ -26,7 +26,6 @@ from hubbar.pilots import exports, notifications
 from hubbar.pilots import operations as ops
 from hubbar.pilots import report as reports
 from hubbar.pilots import tables as report_tables
-from hubbar.pilots.pdf import report_pdf
 
 bp = Blueprint("pilots", __name__)
 
@@ -64,7 +63,7 @@ def report(pilot_id: int):
         pilot=pilot,
         report=shown,
         tables=tables,
-        rows=_display_rows,
+        rows=report_tables.display_rows,
         charts=occupancy_charts(shown.occupancy, shown.access, len(shown.hubs) > 1),
         metric_text=report_tables.metric_text,
         display=report_tables.display,
@@ -145,19 +144,9 @@ def report_response(
     if language is not None:
         with force_locale(language):
             return report_response(shown, fmt, download=download)
-    if fmt == "pdf":
-        content = report_pdf(shown)
-    elif fmt == "xlsx":
-        content = exports.xlsx(shown)
-    elif fmt == "csv":
-        content = exports.csv_zip(shown)
-    else:
-        response = current_app.json.response(exports.json_data(shown))
-        if download:
-            response.headers["Content-Disposition"] = (
-                f'attachment; filename="{exports.filename(shown, fmt)}"'
-            )
-        return response
+    content = exports.render(shown, fmt)
+    if fmt == "json" and not download:
+        return current_app.response_class(content, mimetype="application/json")
     return Response(
         content,
         content_type=exports.MIMETYPES[fmt],
@@ -169,30 +158,9 @@ def report_response(
 
 
 def _version_arg() -> int | None:
-    raw = request.args.get("version")
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit():
-        raise InvalidInput(_("The version must be a whole number."), field="version")
-    return int(raw)
+    return reports.parse_version(request.args.get("version"))
 
 
 def _report(pilot) -> reports.Report:
     """The version asked for, else the latest stored version, else a preview built now."""
     return reports.report_for(pilot, _version_arg())
-
-
-def _display_rows(table) -> list[list[str]]:
-    """A table's rows as the page shows them."""
-    keys = table.keys
-    unit_index = keys.index("unit") if "unit" in keys else None
-    shown = []
-    for row in table.rows:
-        unit = row[unit_index] if unit_index is not None else None
-        shown.append(
-            [
-                report_tables.display(value, column.kind, unit)
-                for column, value in zip(table.headers, row, strict=True)
-            ]
-        )
-    return shown

@@ -366,3 +366,61 @@ def test_the_report_is_swedish_by_default_and_english_on_request(app, client, pi
     token = token_for(make_evaluator(pilot))
     api = call(app.test_client(), "GET", f"/api/v1/pilots/{pilot.id}/report?lang=en", token)
     assert api.get_json()["tables"]["metrics"][0]["name"] == "Capacity"
+
+
+def test_cost_scenarios_never_name_an_organisation_hidden_as_a_small_group(app, pilot):
+    # The host has one person (< 3), so its row is hidden, and with it the next smallest
+    # (the guests' 3), as in the figures: the costs charge them together as "< 3".
+    shown = reports.preview(pilot)
+    assert shown.occupancy.hidden_organisations == {
+        pilot.host_organisation_id,
+        pilot.guest_organisations[0].id,
+    }
+    names = {share.organisation_name for s in shown.scenarios for share in s.shares}
+    assert names == {"< 3"}
+    balances = [b for s in shown.scenarios for b in s.balances]
+    assert balances == []  # one party: nothing to net
+    by_hours = next(
+        s for s in shown.scenarios if s.key is not None and s.key.value == "booked_hours"
+    )
+    assert sum(share.amount for share in by_hours.shares) == by_hours.total
+
+
+def test_a_version_that_is_not_a_plain_number_is_refused_not_a_crash(app, client, pilot):
+    evaluator = make_evaluator(pilot)
+    login(client, evaluator)
+    for bad in ("%C2%B2", "-1", "1.0", "99999999999999999999"):
+        assert client.get(f"/pilots/{pilot.id}/report?version={bad}").status_code in (400, 422)
+        assert client.get(f"/pilots/{pilot.id}/report.pdf?version={bad}").status_code in (
+            400,
+            422,
+        )
+        api = call(
+            app.test_client(),
+            "GET",
+            f"/api/v1/pilots/{pilot.id}/report?version={bad}",
+            token_for(evaluator),
+        )
+        assert api.status_code == 422
+
+
+def test_the_cli_refuses_to_report_a_pilot_that_has_not_started(app, tmp_path):
+    pilot = make_pilot(start_date=date(2027, 1, 4), end_date=date(2027, 3, 3))
+    result = app.test_cli_runner().invoke(
+        args=["hubbar", "report", str(pilot.id), "--new", "--out", str(tmp_path / "r.pdf")]
+    )
+    assert result.exit_code != 0 and count(PilotReport) == 0
+
+
+def test_outcomes_have_stable_codes_and_terms_have_typed_cells(app, client, pilot):
+    criterion(pilot, "bookings", Comparator.AT_LEAST, 4)
+    login(client, make_evaluator(pilot))
+    data = json.loads(client.get(f"/pilots/{pilot.id}/report.json").data)
+    assert [(c["metric"], c["outcome"]) for c in data["tables"]["criteria"]] == [
+        ("bookings", "met")
+    ]
+    book = load_workbook(io.BytesIO(client.get(f"/pilots/{pilot.id}/report.xlsx").data))
+    terms = {row[0].value: row[2].value for row in book.worksheets[0].iter_rows(min_row=2)}
+    assert terms["first_day"] == datetime(2026, 9, 1)  # a date cell, not text
+    assert terms["participants"] == 3
+    assert isinstance(terms["hub_cost"], int | float)  # a number, not "0,00 kr"

@@ -19,8 +19,10 @@ from hubbar.extensions import db
 from hubbar.formats import fmt_percent
 from hubbar.hubs.models import Hub
 from hubbar.occupancy.definitions import DEFINITIONS
+from hubbar.occupancy.tables import UNIT
 from hubbar.pilots import report as reports
 from hubbar.pilots.models import Pilot, PilotStatus
+from hubbar.pilots.tables import display
 from tests.api.helpers import call, token_for
 from tests.helpers import STOCKHOLM
 
@@ -65,6 +67,14 @@ def test_the_demo_report_agrees_with_the_occupancy_api_in_every_format(app):
             files[fmt] = response.data
         with app.test_request_context():
             booking_rate_text = fmt_percent(api["metrics"]["booking_rate"]["value"])
+            # Every key figure as the PDF writes it, beside its name.
+            in_words = {
+                d.key: (
+                    api["metrics"][d.key]["name"],
+                    display(api["metrics"][d.key]["value"], UNIT, d.unit),
+                )
+                for d in DEFINITIONS
+            }
 
     expected = {d.key: api["metrics"][d.key]["value"] for d in DEFINITIONS}
     assert expected["bookings"] > 100  # a real history
@@ -112,5 +122,13 @@ def test_the_demo_report_agrees_with_the_occupancy_api_in_every_format(app):
         assert f"{number} av {len(document)}" in page_text
         text += page_text
     assert booking_rate_text.replace("\xa0", " ") in text.replace("\xa0", " ")
+    # The key-figure table: each metric's value follows its name (a wrapped name may put the
+    # value between its words, so look just after the name's first word).
+    flat = " ".join(text.replace("\xa0", " ").split())
+    figures = flat[flat.index("Nyckeltal") :]
+    for key, (name, value) in in_words.items():
+        at = figures.index(name.split()[0])
+        assert value.replace("\xa0", " ") in figures[at : at + len(name) + 40], (key, value)
+        figures = figures[at + len(name.split()[0]) :]
     assert booking_rate_text in page.get_data(as_text=True)
     assert "Bokningsgrad" in text and "Utvärderingsrapport" in text
