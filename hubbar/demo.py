@@ -376,8 +376,8 @@ def _criteria(pilot: Pilot) -> None:
 
 def _feedback(pilot: Pilot, today: date, now: datetime) -> None:
     """Feedback on about 40 % of the pilot's visits that are over, and a few "no thanks";
-    the visits after the pilot are left for their visitors to answer (the offer on My
-    bookings). Seeded by the date on its own, so the booking history stays as it is."""
+    the rest of the last fortnight's visits are left for their visitors to answer (the offer
+    on My bookings). Seeded by the date on its own, so the booking history stays as it is."""
     rng = random.Random(f"hubbar-demo-feedback-{today.isoformat()}")
     hub_ids = [h.id for h in pilot.hubs]
     zone = DEMO_ZONE

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -30,6 +31,8 @@ from hubbar.hubs.models import Desk, Hub
 from hubbar.occupancy.metrics import Metric, Occupancy, compute
 from hubbar.operations import check_calendar_date
 from hubbar.pilots.models import Pilot
+
+K = TypeVar("K")  # the key of a group (an organisation's id)
 
 MAX_PERIOD_DAYS = 3 * 366  # a longer period is a typo, and an expensive one
 MANAGER, ORGANISATION_ADMIN, EVALUATOR = "manager", "organisation_admin", "evaluator"
@@ -200,13 +203,14 @@ def occupancy(
 def protect(result: Occupancy, seen: Access) -> None:
     """Hide what would single out fewer than k people from an evaluator: the rows of small
     organisations (and enough others that they cannot be worked out from the totals), and the
-    cross-organisation share when the host's or the guests' people are fewer than k."""
+    cross-organisation share when the host's or the guests' people are fewer than k. With
+    nobody on one side the share is simply 0 % or 100 % and singles out no one: it is shown."""
     result.hidden_organisations = hidden_organisations(result, seen)
     if seen.k is None:
         return
     host = sum(r.users for r in result.organisations if r.is_host)
     guests = sum(r.users for r in result.organisations if not r.is_host)
-    if min(host, guests) < seen.k and result.value("cross_org_share") is not None:
+    if 0 < min(host, guests) < seen.k and result.value("cross_org_share") is not None:
         result.metrics["cross_org_share"] = Metric("cross_org_share", None)
         result.suppressed_metrics.add("cross_org_share")
 
@@ -217,22 +221,30 @@ def suppressed(count: int | None, seen: Access) -> bool:
 
 
 def hidden_organisations(result: Occupancy, seen: Access) -> set[int]:
-    """The organisations whose rows an evaluator sees as "< k": those with fewer than k people,
-    and then the next smallest until the hidden rows hold at least k people together, so that
-    no small group can be worked out by subtracting the rows shown from the totals."""
+    """The organisations whose rows an evaluator sees as "< k" (see :func:`hidden_groups`)."""
     if seen.k is None:
         return set()
-    rows = sorted(result.organisations, key=lambda r: (r.users, r.name))
-    hidden = {r.organisation_id for r in rows if suppressed(r.users, seen)}
+    return hidden_groups(
+        [(r.organisation_id, r.name, r.users) for r in result.organisations], seen.k
+    )
+
+
+def hidden_groups(groups: Iterable[tuple[K, str, int]], k: int) -> set[K]:
+    """Of groups given as (key, name, people), those to show as "< k": the groups of fewer
+    than k people, and then the next smallest (by people, then name) until the hidden ones
+    hold at least k people together, or all are hidden. So no small group can be worked out
+    by subtracting the groups shown from a total shown beside them."""
+    ordered = sorted(groups, key=lambda g: (g[2], g[1]))
+    hidden = {key for key, _name, people in ordered if people < k}
     if not hidden:
         return hidden
-    people = sum(r.users for r in rows if r.organisation_id in hidden)
-    for row in rows:
-        if people >= seen.k:
+    together = sum(people for key, _name, people in ordered if key in hidden)
+    for key, _name, people in ordered:
+        if together >= k:
             break
-        if row.organisation_id not in hidden:
-            hidden.add(row.organisation_id)
-            people += row.users
+        if key not in hidden:
+            hidden.add(key)
+            together += people
     return hidden
 
 

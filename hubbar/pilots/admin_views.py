@@ -48,6 +48,11 @@ def _pilot_form(pilot: Pilot | None) -> tuple[PilotForm, list]:
         )
     else:
         form = PilotForm()
+    if pilot is not None and pilot.status is not PilotStatus.PLANNED:
+        # The operation refuses a new start date once the pilot has started (its criteria are
+        # locked from then on); say so before the admin tries.
+        form.start_date.render_kw = {"readonly": True}
+        form.start_date.description = _("Fixed since the pilot started. The end date can change.")
     organisations = list_organisations()
     form.host_organisation.choices = [(o.id, f"{o.name} ({o.code})") for o in organisations]
     form.guest_organisations.choices = [(o.id, o.name) for o in organisations]

@@ -1,16 +1,19 @@
 """Visit feedback: offer the short form after a visit, save the answers or a "no thanks".
 
-A visit is offered feedback when its booker checked in and the visit is over, for two weeks
-after it (never nagging about old ones), until it is answered or declined. Once per booking:
-the unique booking_id of ``feedback`` is the final guard when two answers race.
+Feedback is collected for a pilot's evaluation report, and only what it uses: a visit is
+offered feedback when its booker takes part in a pilot at its hub and the visit started within
+the pilot's period; when the booker checked in and the visit is over; for two weeks after it
+(never nagging about old ones), until it is answered or declined. Once per booking: the unique
+booking_id of ``feedback`` is the final guard when two answers race.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from hubbar.accounts.models import User
@@ -19,7 +22,7 @@ from hubbar.db import utcnow
 from hubbar.errors import InvalidInput, NotFound
 from hubbar.extensions import db
 from hubbar.occupancy.feedback import visit_over
-from hubbar.pilots.models import Feedback, Otherwise
+from hubbar.pilots.models import Feedback, Otherwise, Pilot, pilot_participants
 
 OFFER_DAYS = 14  # visits older than this are not offered feedback
 MAX_OFFERS = 3  # at most this many offers on "My bookings"
@@ -27,10 +30,37 @@ MAX_COMMENT = 2000
 MAX_MINUTES_SAVED = 600
 
 
+def during_own_pilot(user: User):
+    """SQL: the booking is at a hub of a pilot ``user`` takes part in, and starts within the
+    pilot's period: its start to its end date, as local dates at the hub (so 00.30 on the
+    first day counts, whatever the date in UTC). False when the user is in no pilot."""
+    pilots = db.session.scalars(
+        select(Pilot)
+        .join(pilot_participants, pilot_participants.c.pilot_id == Pilot.id)
+        .where(pilot_participants.c.user_id == user.id)
+        .order_by(Pilot.id)
+    )
+    periods = []
+    for pilot in pilots:
+        for hub in pilot.hubs:
+            zone = ZoneInfo(hub.timezone)
+            periods.append(
+                and_(
+                    Booking.hub_id == hub.id,
+                    Booking.starts_at >= datetime.combine(pilot.start_date, time(), zone),
+                    Booking.starts_at
+                    < datetime.combine(pilot.end_date + timedelta(days=1), time(), zone),
+                )
+            )
+    return or_(*periods) if periods else false()
+
+
 def _eligible(user: User, now: datetime) -> list:
-    """SQL: the user's own visits, checked in, over, of the last OFFER_DAYS days."""
+    """SQL: the user's own visits during a pilot they take part in, checked in, over, of the
+    last OFFER_DAYS days."""
     return [
         Booking.user_id == user.id,
+        during_own_pilot(user),
         visit_over(now),
         Booking.starts_at >= now - timedelta(days=OFFER_DAYS),
     ]
@@ -83,6 +113,14 @@ def feedback_booking(user: User, booking_id: int, now: datetime | None = None) -
         select(Booking.id).where(Booking.id == booking.id, *_eligible(user, now))
     )
     if eligible is None:
+        in_pilot = db.session.scalar(
+            select(Booking.id).where(Booking.id == booking.id, during_own_pilot(user))
+        )
+        if in_pilot is None:
+            raise InvalidInput(
+                _("Feedback is asked for visits during a pilot you take part in."),
+                code="not_in_pilot",
+            )
         if booking.starts_at < now - timedelta(days=OFFER_DAYS):
             raise InvalidInput(
                 _("Feedback can be given for %(days)d days after a visit.", days=OFFER_DAYS),

@@ -25,6 +25,7 @@ from hubbar.extensions import db
 from hubbar.formats import fmt_number, fmt_percent, local_today
 from hubbar.hubs.models import Hub
 from hubbar.occupancy import definitions
+from hubbar.occupancy.operations import hidden_groups
 from hubbar.operations import check_calendar_date, commit_or_refuse, require
 from hubbar.pilots.models import (
     ChargingModel,
@@ -203,7 +204,9 @@ def update_pilot(
     participants: list[User] | None = None,
 ) -> Pilot:
     """Change a pilot's terms (and, when given, its participants) until it is reported.
-    The status follows the new dates."""
+    The status follows the new dates. Once the pilot has started, its start date stays: moved
+    into the future it would make the pilot planned again and unlock its criteria, to change
+    them unrecorded. Its end date may still change (extended or shortened)."""
     require(actor.is_system_admin)
     _refuse_if_reported(pilot, _("The pilot is reported: its terms can no longer change."))
     hubs, guest_organisations = _unique(list(hubs)), _unique(list(guest_organisations))
@@ -221,6 +224,10 @@ def update_pilot(
         },
         exclude_id=pilot.id,
     )
+    if pilot.status is not PilotStatus.PLANNED and start_date != pilot.start_date:
+        raise InvalidInput(
+            _("The pilot has started: its start date can no longer change."), field="start_date"
+        )
     with commit_or_refuse(_("A pilot with that name exists already."), field="name"):
         changes = apply_changes(
             pilot,
@@ -728,11 +735,12 @@ def remove_criterion(actor: User, criterion: Criterion, *, change_reason: str = 
 
 
 def status_on(start: date, end: date, today: date, current: PilotStatus) -> PilotStatus:
-    """A pilot runs from its start date through its end date; a reported pilot stays so."""
+    """A pilot runs from its start date through its end date; a reported pilot stays so, and
+    a pilot that has started never becomes planned again (its criteria stay locked)."""
     if current is PilotStatus.REPORTED:
         return current
     if today < start:
-        return PilotStatus.PLANNED
+        return PilotStatus.PLANNED if current is PilotStatus.PLANNED else PilotStatus.RUNNING
     if today <= end:
         return PilotStatus.RUNNING
     return PilotStatus.ENDED
@@ -766,7 +774,14 @@ def get_pilot_for(user: User, pilot_id: int) -> Pilot:
 
 
 def participants_by_organisation(pilot: Pilot, k: int) -> list[tuple[str, int | None]]:
-    """Participants per home organisation for evaluators: a count under ``k`` is None (shown
-    as "< k"), so that no small group can be singled out (DESIGN.md, privacy)."""
-    counts = Counter(p.organisation.name for p in pilot.participants)
-    return [(name, n if n >= k else None) for name, n in sorted(counts.items())]
+    """Participants per home organisation for evaluators, by name: the counts of organisations
+    under ``k``, and of the next smallest until the hidden ones hold at least ``k`` people
+    together, are None (shown as "< k"). Shown beside the total, a single hidden count would
+    be the total minus the others (DESIGN.md, privacy; the rule of the occupancy figures)."""
+    organisations = {p.organisation_id: p.organisation for p in pilot.participants}
+    counts = Counter(p.organisation_id for p in pilot.participants)
+    hidden = hidden_groups([(i, organisations[i].name, n) for i, n in counts.items()], k)
+    return [
+        (organisations[i].name, None if i in hidden else n)
+        for i, n in sorted(counts.items(), key=lambda item: organisations[item[0]].name)
+    ]

@@ -143,7 +143,8 @@ def build(pilot: Pilot, *, now: datetime | None = None) -> dict:
     result = compute(hubs, first, last, now=now)
     seen = occupancy_ops.Access(occupancy_ops.EVALUATOR, tuple(hubs), None, names=False, k=k)
     occupancy_ops.protect(result, seen)
-    feedback = satisfaction(hubs, first, last, now=now)
+    # The response rate counts the participants' visits: only they are asked.
+    feedback = satisfaction(hubs, first, last, now=now, user_ids=[u.id for u in pilot.participants])
     values = {**{key: m.value for key, m in result.metrics.items()}, **feedback.metric_values()}
     suppressed = result.suppressed_metrics
     criteria = []

@@ -22,7 +22,7 @@ from tests.factories import (
     make_user,
 )
 from tests.helpers import location, text
-from tests.occupancy.conftest import LONG_AGO, book
+from tests.occupancy.conftest import LONG_AGO, book, hub_with_desks
 
 WEEK = {"period": "custom", "from": "2026-03-02", "to": "2026-03-08"}
 AFTER = "2026-03-20"  # long after the week: nothing is partial
@@ -165,6 +165,20 @@ def test_an_evaluator_sees_the_pilot_hub_without_names(client, week, kuf, ssa):
     assert card_value(page, "cross_org_share") == "–"
     assert "32%" not in str(rows) and "32%" not in str(chart)  # SSA's share
     assert 'shown as "< 3"' in page
+
+
+@frozen(AFTER, "12:00")
+def test_an_evaluator_sees_the_share_when_nobody_of_the_host_booked(client, ssa, kuf):
+    """Every booked hour a guest's: the share is 100 % and singles out no one."""
+    hub = hub_with_desks(1, host=ssa, name="Kungsklippan 6")
+    for day in ("2026-03-02", "2026-03-03", "2026-03-04"):
+        book(hub.desks[0], make_user(kuf), at(day, "09:00"), at(day, "11:00"), created=LONG_AGO)
+    login(client, make_evaluator(make_pilot([hub]), locale="en"))
+
+    page = text(get(client, **WEEK))
+
+    assert card_value(page, "cross_org_share") == "100%"
+    assert table_rows(page, "Per organisation")["Kulturförvaltningen (KuF)"][0] == "3"
 
 
 @frozen(AFTER, "12:00")

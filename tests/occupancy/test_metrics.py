@@ -367,3 +367,35 @@ def test_uncommitted_bookings_of_the_same_transaction_count(week, kuf, is_postgr
     assert after.value("unique_users") == before.value("unique_users") + 1
     db.session.rollback()
     assert compute([hub], MON, SUN, now=AFTER).value("bookings") == before.value("bookings")
+
+
+def test_the_cross_organisation_share_is_hidden_only_when_a_side_has_a_few_people():
+    """Hidden when the host's or the guests' people are 1 to k - 1; with nobody on one side the
+    share is simply 0 % or 100 % and singles out no one."""
+    from hubbar.occupancy.metrics import Metric, Occupancy, OrganisationRow
+    from hubbar.occupancy.operations import EVALUATOR, MANAGER, Access, protect
+
+    evaluator = Access(EVALUATOR, (), None, names=False, k=3)
+
+    def share(rows, value, seen=evaluator):
+        result = Occupancy([], MON, SUN, AFTER, False, None)
+        result.organisations = [
+            OrganisationRow(i, name, name, is_host, users=users)
+            for i, (name, is_host, users) in enumerate(rows, start=1)
+        ]
+        result.metrics["cross_org_share"] = Metric("cross_org_share", value)
+        protect(result, seen)
+        return result.value("cross_org_share"), result.suppressed_metrics
+
+    # Nobody of the host's books: every booked hour is a guest's.
+    assert share([("KuF", False, 4), ("UtbF", False, 1)], 1.0) == (1.0, set())
+    # Nobody of the guests' books: no booked hour is.
+    assert share([("SSA", True, 5)], 0.0) == (0.0, set())
+    # One host person (k = 3): the share would give their hours away.
+    assert share([("SSA", True, 1), ("KuF", False, 6)], 0.9) == (None, {"cross_org_share"})
+    # Two guests: as small a group on the other side.
+    assert share([("SSA", True, 6), ("KuF", False, 2)], 0.2) == (None, {"cross_org_share"})
+    # Exactly k on each side is shown.
+    assert share([("SSA", True, 3), ("KuF", False, 3)], 0.5) == (0.5, set())
+    manager = Access(MANAGER, (), None, names=True, k=None)
+    assert share([("SSA", True, 1), ("KuF", False, 6)], 0.9, manager) == (0.9, set())

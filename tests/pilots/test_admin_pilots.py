@@ -21,7 +21,7 @@ from hubbar.accounts.models import Role
 from hubbar.errors import InvalidInput, NotAllowed
 from hubbar.extensions import db
 from hubbar.pilots import operations as ops
-from hubbar.pilots.models import ChargingModel, Pilot, PilotStatus
+from hubbar.pilots.models import ChargingModel, CriterionChange, Pilot, PilotStatus
 from tests.factories import (
     login,
     make_admin,
@@ -287,6 +287,160 @@ def test_bad_edit_changes_nothing(client, world):
     assert response.status_code == 422
     assert field_error(response, "The end must be after the start.")
     assert snapshot() == before
+
+
+def _started(world, status=PilotStatus.RUNNING, **dates) -> Pilot:
+    """A pilot that started on 18 May (seen from 1 June), with a criterion fixed at its start."""
+    values = {"start_date": date(2026, 5, 18), "end_date": date(2026, 7, 17), **dates}
+    pilot = make_pilot(
+        [world["hub"]],
+        name="Touch down Kungsklippan",
+        host_organisation=world["ssa"],
+        guest_organisations=[world["kuf"]],
+        participants=[world["anna"]],
+        status=status,
+        **values,
+    )
+    ops.add_criterion(
+        world["admin"], pilot, metric="booking_rate", comparator="at_least", target=0.6,
+        change_reason="Fastställt vid start",
+    )  # fmt: skip
+    db.session.query(CriterionChange).delete()
+    db.session.commit()
+    return pilot
+
+
+def _terms_of(w, pilot: Pilot, **changes) -> dict:
+    """The edit form as it comes filled with ``pilot``'s terms, with ``changes``."""
+    present = {
+        "start_date": pilot.start_date.isoformat(),
+        "end_date": pilot.end_date.isoformat(),
+        "cost_per_desk_month": str(pilot.cost_per_desk_month),
+        "fixed_cost_per_month": str(pilot.fixed_cost_per_month),
+        "price_per_booking": str(pilot.price_per_booking),
+    }
+    return _terms(w, **{**present, **changes})
+
+
+STARTED_MESSAGE = "The pilot has started: its start date can no longer change."
+
+
+def test_a_started_pilot_cannot_be_moved_back_to_planned(client, world):
+    """Moving the start into the future would make the pilot planned again and unlock its
+    criteria, to change them without a recorded change and then move the start back."""
+    pilot = _started(world)
+    page = text(client.get(f"/pilots/{pilot.id}/edit"))
+    assert re.search(r'<input[^>]*id="start_date"[^>]*readonly[^>]*value="2026-05-18"', page)
+    assert "Fixed since the pilot started. The end date can change." in page
+    before = snapshot()
+
+    response = client.post(
+        f"/pilots/{pilot.id}/edit", data=_terms_of(world, pilot, start_date="2026-06-15")
+    )
+
+    assert response.status_code == 422
+    assert field_error(response, STARTED_MESSAGE)
+    assert snapshot() == before
+    pilot = reload(pilot)
+    assert (pilot.start_date, pilot.status) == (date(2026, 5, 18), PilotStatus.RUNNING)
+    with pytest.raises(InvalidInput) as error:
+        ops.update_pilot(
+            world["admin"],
+            pilot,
+            name=pilot.name,
+            host_organisation=world["ssa"],
+            hubs=[world["hub"]],
+            guest_organisations=[world["kuf"]],
+            start_date=date(2026, 6, 15),
+            end_date=date(2026, 8, 14),
+            charging_model=ChargingModel.NONE,
+            cost_per_desk_month=None,
+            fixed_cost_per_month=None,
+            price_per_booking=None,
+        )
+    assert (error.value.field, str(error.value)) == ("start_date", STARTED_MESSAGE)
+    assert snapshot() == before
+    # The criteria stay locked: a change still needs a reason, and is recorded.
+    with pytest.raises(InvalidInput) as error:
+        ops.update_criterion(
+            world["admin"], reload(pilot).criteria[0], metric="booking_rate",
+            comparator="at_least", target=0.3,
+        )  # fmt: skip
+    assert error.value.field == "change_reason"
+    assert snapshot() == before
+
+
+def test_an_earlier_start_is_refused_too(client, world):
+    pilot = _started(world)
+    before = snapshot()
+    response = client.post(
+        f"/pilots/{pilot.id}/edit", data=_terms_of(world, pilot, start_date="2026-05-11")
+    )
+    assert response.status_code == 422
+    assert field_error(response, STARTED_MESSAGE)
+    assert snapshot() == before
+
+
+def test_a_started_pilot_may_be_extended_or_shortened(client, world):
+    pilot = _started(world)
+    response = client.post(
+        f"/pilots/{pilot.id}/edit", data=_terms_of(world, pilot, end_date="2026-08-17")
+    )
+    assert response.status_code == 302
+    pilot = reload(pilot)
+    assert (pilot.start_date, pilot.end_date) == (date(2026, 5, 18), date(2026, 8, 17))
+    assert pilot.status is PilotStatus.RUNNING
+    (event,) = audit_events("pilot.update")
+    assert event.changes == {"end_date": ["2026-07-17", "2026-08-17"]}
+
+    # Shortened to end yesterday, it has ended; extended again, it runs again.
+    response = client.post(
+        f"/pilots/{pilot.id}/edit", data=_terms_of(world, pilot, end_date="2026-05-31")
+    )
+    assert response.status_code == 302
+    assert reload(pilot).status is PilotStatus.ENDED
+    response = client.post(
+        f"/pilots/{pilot.id}/edit", data=_terms_of(world, reload(pilot), end_date="2026-06-30")
+    )
+    assert response.status_code == 302
+    assert (reload(pilot).end_date, reload(pilot).status) == (
+        date(2026, 6, 30),
+        PilotStatus.RUNNING,
+    )
+    assert db.session.query(CriterionChange).count() == 0
+
+
+def test_a_started_pilot_never_becomes_planned_again(client, world):
+    """A pilot marked running whose dates lie ahead (started early by hand) stays running when
+    its other terms change: its criteria stay locked."""
+    pilot = _started(world, start_date=date(2026, 9, 1), end_date=date(2026, 10, 31))
+    response = client.post(
+        f"/pilots/{pilot.id}/edit", data=_terms_of(world, pilot, name="Nytt namn")
+    )
+    assert response.status_code == 302
+    pilot = reload(pilot)
+    assert (pilot.name, pilot.status) == ("Nytt namn", PilotStatus.RUNNING)
+    assert (
+        ops.status_on(date(2026, 9, 1), date(2026, 10, 31), date(2026, 6, 1), PilotStatus.ENDED)
+        is PilotStatus.RUNNING
+    )
+    assert (
+        ops.status_on(date(2026, 9, 1), date(2026, 10, 31), date(2026, 6, 1), PilotStatus.PLANNED)
+        is PilotStatus.PLANNED
+    )
+
+
+def test_a_planned_pilot_may_move_its_start(client, world):
+    pilot = make_pilot([world["hub"]], name="Touch down Kungsklippan")
+    page = text(client.get(f"/pilots/{pilot.id}/edit"))
+    assert "readonly" not in page and "Fixed since the pilot started." not in page
+    response = client.post(
+        f"/pilots/{pilot.id}/edit",
+        data=_terms_of(world, pilot, start_date="2026-09-15", end_date="2026-11-15"),
+    )
+    assert response.status_code == 302
+    pilot = reload(pilot)
+    assert (pilot.start_date, pilot.status) == (date(2026, 9, 15), PilotStatus.PLANNED)
 
 
 def test_reported_pilot_terms_cannot_change(client, world):

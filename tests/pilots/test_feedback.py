@@ -3,6 +3,8 @@ per booking (the unique constraint deciding a race)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
@@ -10,9 +12,9 @@ from hubbar.bookings.models import BookingStatus
 from hubbar.errors import InvalidInput, NotFound
 from hubbar.extensions import db
 from hubbar.pilots import feedback as ops
-from hubbar.pilots.models import Feedback, Otherwise
+from hubbar.pilots.models import Feedback, Otherwise, Pilot, PilotStatus
 from tests.bookings.clock import at
-from tests.factories import make_organisation, make_user
+from tests.factories import make_organisation, make_pilot, make_user
 from tests.helpers import count, sv
 from tests.occupancy.conftest import book, hub_with_desks
 
@@ -30,12 +32,22 @@ def visit(desk, user, day, start, end, **kwargs):
 
 @pytest.fixture()
 def place():
+    """A hub in a pilot running from 16 February to 15 April 2026, Anna and Erik of KuF its
+    participants."""
     kuf = make_organisation(name="Kulturförvaltningen", code="KuF")
     hub = hub_with_desks(3, host=make_organisation(name="Stadsarkivet", code="SSA"))
     hub.admitted_organisations = [kuf]
     db.session.commit()
     anna = make_user(kuf, display_name="Anna Berg", locale="en")
     erik = make_user(kuf, display_name="Erik Sund", locale="en")
+    make_pilot(
+        [hub],
+        guest_organisations=[kuf],
+        participants=[anna, erik],
+        start_date=date(2026, 2, 16),
+        end_date=date(2026, 4, 15),
+        status=PilotStatus.RUNNING,
+    )
     return hub, anna, erik
 
 
@@ -72,6 +84,59 @@ def test_offered_visits(place):
     # A minute later the visit of 26 February is more than 14 days old.
     later = at("2026-03-12", "12:01")
     assert ids(ops.feedback_offers(anna, later)) == ids([left_early, done])
+
+
+def test_only_participants_visits_to_a_pilot_hub_during_the_pilot_are_offered(place):
+    """Feedback is collected for the pilot's report: from its participants, on their visits to
+    its hubs within its period (the hub's local dates), and from nobody else."""
+    hub, anna, erik = place
+    kuf = anna.organisation
+    olle = make_user(kuf, display_name="Olle Ny", locale="en")  # no participant
+    elsewhere = hub_with_desks(1, host=hub.host_organisation)  # in no pilot
+    short = hub_with_desks(1, host=hub.host_organisation)  # a pilot of 3 to 10 March
+    make_pilot(
+        [short],
+        participants=[anna],
+        start_date=date(2026, 3, 3),
+        end_date=date(2026, 3, 10),
+        status=PilotStatus.ENDED,
+    )
+    desk = short.desks[0]
+    # 00.30 on the first day and 23.30 on the last are in the period, as the hub's clock says
+    # (in UTC the first is still 2 March, and 00.30 on 11 March is still 10 March).
+    first = visit(desk, anna, "2026-03-03", "00:30", "01:30")
+    last = visit(desk, anna, "2026-03-10", "23:30", "23:45")
+    before = visit(desk, anna, "2026-03-02", "23:00", "23:59")
+    after = visit(desk, anna, "2026-03-11", "00:30", "01:00")
+    not_a_pilot_hub = visit(elsewhere.desks[0], anna, "2026-03-09", "09:00", "12:00")
+    not_a_participant = visit(hub.desks[0], olle, "2026-03-09", "09:00", "12:00")
+    participant = visit(hub.desks[1], erik, "2026-03-09", "09:00", "12:00")
+
+    assert ids(ops.feedback_offers(anna, NOW)) == ids([last, first])
+    assert ops.feedback_offers(olle, NOW) == []
+    assert ids(ops.feedback_offers(erik, NOW)) == [participant.id]
+    for user, booking in (
+        (anna, before),
+        (anna, after),
+        (anna, not_a_pilot_hub),
+        (olle, not_a_participant),
+    ):
+        assert not ops.offers_feedback(user, booking, NOW)
+        with pytest.raises(InvalidInput) as error:
+            ops.give_feedback(
+                user, booking.id, rating=4, comment="", otherwise=None, minutes_saved=None, now=NOW
+            )
+        assert error.value.code == "not_in_pilot"
+        with pytest.raises(InvalidInput) as error:
+            ops.decline_feedback(user, booking.id, NOW)
+        assert error.value.code == "not_in_pilot"
+    assert count(Feedback) == 0
+
+    # Once Olle takes part, his visit during the pilot is offered too.
+    pilot = db.session.scalar(select(Pilot).where(Pilot.hubs.any(id=hub.id)))
+    pilot.participants = [*pilot.participants, olle]
+    db.session.commit()
+    assert ids(ops.feedback_offers(olle, NOW)) == [not_a_participant.id]
 
 
 def test_a_visit_ending_now_is_over(place):
@@ -220,7 +285,12 @@ def test_only_the_visitor_can_answer(place):
 
 @pytest.mark.parametrize(
     ("kind", "code"),
-    [("not_checked_in", "not_checked_in"), ("ongoing", "not_over"), ("old", "too_old")],
+    [
+        ("not_checked_in", "not_checked_in"),
+        ("ongoing", "not_over"),
+        ("old", "too_old"),
+        ("not_a_pilot_hub", "not_in_pilot"),
+    ],
 )
 def test_visits_not_offered_cannot_be_answered(place, kind, code):
     hub, anna, _ = place
@@ -231,6 +301,9 @@ def test_visits_not_offered_cannot_be_answered(place, kind, code):
         ),
         "ongoing": lambda: visit(desk, anna, "2026-03-12", "11:00", "14:00", status=S.CHECKED_IN),
         "old": lambda: visit(desk, anna, "2026-02-20", "09:00", "12:00"),
+        "not_a_pilot_hub": lambda: visit(
+            hub_with_desks(1).desks[0], anna, "2026-03-09", "09:00", "12:00"
+        ),
     }[kind]()
     for call in (
         lambda: ops.give_feedback(

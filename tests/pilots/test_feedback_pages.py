@@ -5,14 +5,21 @@ read English here (locale "en"), so the tests assert on msgids."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from hubbar.extensions import db
-from hubbar.pilots.models import Feedback, Otherwise
+from hubbar.pilots.models import Feedback, Otherwise, PilotStatus
 from tests.bookings.clock import at, frozen
-from tests.factories import login, make_hub_manager, make_organisation, make_user
+from tests.factories import (
+    login,
+    make_hub_manager,
+    make_organisation,
+    make_pilot,
+    make_user,
+)
 from tests.helpers import count, field_error, location, shows, snapshot, text
 from tests.occupancy.conftest import book, hub_with_desks
 
@@ -36,6 +43,14 @@ def place():
     db.session.commit()
     anna = make_user(kuf, display_name="Anna Berg", locale="en")
     erik = make_user(kuf, display_name="Erik Sund", locale="en")
+    make_pilot(  # Anna and Erik take part in the pilot at the hub, running since 2 March
+        [hub],
+        guest_organisations=[kuf],
+        participants=[anna, erik],
+        start_date=date(2026, 3, 2),
+        end_date=date(2026, 5, 1),
+        status=PilotStatus.RUNNING,
+    )
     return hub, anna, erik
 
 
@@ -221,6 +236,31 @@ def test_a_visit_not_over_yet_is_not_offered(client, place):
     response = client.get(f"/bookings/{ongoing.id}/feedback")
     assert location(response) == "/bookings"
     assert shows(client.get("/bookings"), "You can give feedback once the visit is over.")
+    assert count(Feedback) == 0
+
+
+@frozen(TODAY, HHMM)
+def test_a_visit_outside_a_pilot_is_not_offered(client, place):
+    """Feedback no report uses is not collected: not from someone outside the pilot, nor on
+    a participant's visit before it started."""
+    hub, anna, _ = place
+    olle = make_user(anna.organisation, display_name="Olle Ny", locale="en")
+    outsider = visit(hub.desks[0], olle, "2026-03-10", "09:00", "12:00")
+    before_the_pilot = visit(hub.desks[1], anna, "2026-02-27", "09:00", "12:00")
+    for user, booking in ((olle, outsider), (anna, before_the_pilot)):
+        login(client, user)
+        assert not shows(client.get("/bookings"), OFFER)
+        assert not shows(client.get(f"/bookings/{booking.id}"), OFFER)
+        before = snapshot()
+        response = client.get(f"/bookings/{booking.id}/feedback")
+        assert location(response) == "/bookings"
+        page = client.get("/bookings")
+        assert shows(page, "Feedback is asked for visits during a pilot you take part in.")
+        response = client.post(f"/bookings/{booking.id}/feedback", data={"rating": "5"})
+        assert location(response) == "/bookings"
+        client.post(f"/bookings/{booking.id}/feedback/decline", data={"next": "/bookings"})
+        assert snapshot() == before
+        client.post("/logout")
     assert count(Feedback) == 0
 
 
