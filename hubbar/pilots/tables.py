@@ -121,6 +121,19 @@ def display_rows(table: Table) -> list[list[str]]:
     return shown
 
 
+def pick(table: Table, keys: tuple[str, ...] | list[str]) -> Table:
+    """The same table with only the columns ``keys``, in that order (and "unit", which
+    formats the values)."""
+    wanted = [k for k in keys if k in table.keys] + (["unit"] if "unit" in table.keys else [])
+    index = [table.keys.index(k) for k in wanted]
+    return Table(
+        table.key,
+        table.title,
+        tuple(table.headers[i] for i in index),
+        [[row[i] for i in index] for row in table.rows],
+    )
+
+
 # --- the report's own tables ---------------------------------------------------------------
 
 

@@ -64,6 +64,7 @@ def report(pilot_id: int):
         report=shown,
         tables=tables,
         rows=report_tables.display_rows,
+        pick=report_tables.pick,
         charts=occupancy_charts(shown.occupancy, shown.access, len(shown.hubs) > 1),
         metric_text=report_tables.metric_text,
         display=report_tables.display,
