@@ -13,6 +13,7 @@ from hubbar.hubs.models import (  # noqa: F401
     OpeningHours,
     OutOfService,
 )
+from hubbar.mail.models import OutboxMessage  # noqa: F401
 from hubbar.pilots.models import (  # noqa: F401
     Criterion,
     CriterionChange,

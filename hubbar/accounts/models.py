@@ -99,6 +99,11 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The secret of the private calendar feed (a URL the user pastes into Outlook, so it is
+    # kept to be shown again; regenerating it revokes the old URL). None: no feed.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The optional e-mails the user has turned off: a comma-separated list of message kinds.
+    mail_off: Mapped[str] = mapped_column(String(300), default="")
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
     roles: Mapped[list[RoleAssignment]] = relationship(

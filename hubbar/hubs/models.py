@@ -54,6 +54,8 @@ class Hub(db.Model):
     contact_name: Mapped[str] = mapped_column(String(120), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    # The secret of the hub's calendar feed for its managers (None: no feed yet).
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Booking policy.
     slot_minutes: Mapped[int] = mapped_column(SmallInteger, default=30)
     min_duration_minutes: Mapped[int] = mapped_column(SmallInteger, default=30)
