@@ -572,6 +572,7 @@ class Measured:
     usage: list[Usage]
     capacity_hours: float
     partial: bool  # the period reaches past now and counts only up to now
+    desks: int = 0  # the desks that had open time in the period (desk history, not today's)
 
 
 def measure(hubs: list[Hub], first: date, last: date, *, now: datetime | None = None) -> Measured:
@@ -583,9 +584,11 @@ def measure(hubs: list[Hub], first: date, last: date, *, now: datetime | None = 
     usage: list[Usage] = []
     capacity = 0.0
     partial = False
+    desks = 0
     for hub in sorted(hubs, key=lambda h: h.name):
         result = compute([hub], first, last, now=now)
         capacity += float(result.value("capacity_hours") or 0)
+        desks += sum(1 for row in result.desks if row.capacity_hours > 0)
         partial = partial or result.partial
         for row in result.organisations:
             if not (row.bookings or row.booked_hours or row.used_hours):
@@ -603,7 +606,7 @@ def measure(hubs: list[Hub], first: date, last: date, *, now: datetime | None = 
                     users=row.users,
                 )
             )
-    return Measured(usage, capacity, partial)
+    return Measured(usage, capacity, partial, desks)
 
 
 def usage_for(
@@ -972,7 +975,7 @@ def charging_basis(
     agreement: Agreement, quarter: str, *, now: datetime | None = None
 ) -> ChargingBasis:
     """The charging basis of ``quarter`` ("2026-Q3") under the agreement: the hub cost of the
-    part of the quarter the agreement covers (with the hub's active desks), shared by the
+    part of the quarter the agreement covers (with the desks the hub had then), shared by the
     agreement's model and key over the hub's usage in that part."""
     quarter_first, quarter_last = quarter_dates(quarter)
     quarter = quarter_of(quarter_first)
@@ -984,10 +987,12 @@ def charging_basis(
         return ChargingBasis(
             agreement, quarter, quarter_first, quarter_last, None, None, desks, ZERO, None
         )
+    measured = measure([hub], first, last, now=now)
+    if measured.desks:
+        desks = measured.desks  # the desks of the quarter, so an invoiced quarter stays put
     cost = hub_cost(
         desks, agreement.cost_per_desk_month, agreement.fixed_cost_per_month, first, last
     )
-    measured = measure([hub], first, last, now=now)
     names = parties(hub)
     headcounts = {h.organisation_id: h.headcount for h in agreement.headcounts}
     for h in agreement.headcounts:

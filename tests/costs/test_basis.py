@@ -299,3 +299,13 @@ def test_time_bank_across_two_hubs_hosted_by_different_organisations(orgs):
     assert (balance.debtor_name, balance.creditor_name) == ("Kulturförvaltningen", "Stadsarkivet")
     assert (balance.hours, balance.amount) == (18.0, D("360.00"))
     assert by_name(scenario) == {"Kulturförvaltningen": D("360.00"), "Stadsarkivet": D("-360.00")}
+
+
+def test_a_desk_deactivated_after_the_quarter_does_not_change_its_basis(hub):
+    # The quarter had 2 desks; one retired in April must not make Q1 cheaper afterwards.
+    agreement = agreement_for(hub)
+    hub.desks[1].active = False
+    hub.desks[1].inactive_since = at("2026-04-10", "12:00")
+    db.session.commit()
+    basis = charging_basis(agreement, "2026-Q1")
+    assert basis.desks == 2 and basis.cost == D("7500.00")
