@@ -41,9 +41,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     from hubbar.accounts.views import bp as accounts_bp
     from hubbar.audit.views import bp as audit_bp
+    from hubbar.bookings.feed_views import bp as feeds_bp
     from hubbar.bookings.views import bp as bookings_bp
     from hubbar.costs.views import bp as costs_bp
     from hubbar.hubs.views import bp as hubs_bp
+    from hubbar.mail.views import bp as mail_bp
     from hubbar.occupancy.exports import bp as exports_bp
     from hubbar.occupancy.live_views import bp as live_bp
     from hubbar.occupancy.views import bp as occupancy_bp
@@ -51,9 +53,9 @@ def create_app(config: dict | None = None) -> Flask:
     from hubbar.pilots.feedback_views import bp as feedback_bp
     from hubbar.pilots.views import bp as pilots_bp
 
-    blueprints = (accounts_bp, hubs_bp, bookings_bp, occupancy_bp, live_bp, exports_bp)
+    blueprints = (accounts_bp, hubs_bp, bookings_bp, feeds_bp, occupancy_bp, live_bp, exports_bp)
     pilot_blueprints = (pilots_bp, pilot_admin_bp, feedback_bp, costs_bp)
-    for blueprint in (*blueprints, *pilot_blueprints, audit_bp):
+    for blueprint in (*blueprints, *pilot_blueprints, audit_bp, mail_bp):
         app.register_blueprint(blueprint)
 
     from hubbar.api.views import bp as api_bp

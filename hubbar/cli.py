@@ -191,5 +191,19 @@ def report_command(pilot, fmt, path, version, new, language) -> None:
     click.echo(f"Wrote the report of {found.name}, {which}, to {path} ({len(content):,} bytes).")
 
 
+@hubbar_cli.command("send-mail")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+def send_mail_command(limit: int) -> None:
+    """Send the queued e-mail that is due once (what the scheduler does every minute; for cron
+    when the scheduler is off). Failures are logged and tried again later."""
+    from hubbar.mail.operations import send_due
+
+    result = send_due(limit=limit)
+    line = f"{result.sent} sent, {result.retried} to be retried, {result.failed} given up"
+    if result.postponed:
+        line += f", {result.postponed} left for the next run (the server did not answer)"
+    click.echo(line + ".")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(hubbar_cli)

@@ -37,6 +37,19 @@ def load_config(instance_path: str) -> dict:
         "HUBBAR_INVITE_MAX_AGE_DAYS": int(env.get("HUBBAR_INVITE_MAX_AGE_DAYS", "14")),
         # Per-organisation cells with fewer distinct people are shown as "< k" to evaluators.
         "HUBBAR_SMALL_GROUP_K": int(env.get("HUBBAR_SMALL_GROUP_K", "3")),
+        # E-mail. No server: development, messages are written to instance/outbox/ as .eml.
+        "HUBBAR_MAIL_SERVER": env.get("HUBBAR_MAIL_SERVER", "").strip(),
+        "HUBBAR_MAIL_PORT": int(env.get("HUBBAR_MAIL_PORT") or "587"),
+        "HUBBAR_MAIL_USE_TLS": _bool(env.get("HUBBAR_MAIL_USE_TLS"), True),  # STARTTLS
+        "HUBBAR_MAIL_USERNAME": env.get("HUBBAR_MAIL_USERNAME", ""),
+        "HUBBAR_MAIL_PASSWORD": env.get("HUBBAR_MAIL_PASSWORD", ""),
+        "HUBBAR_MAIL_SENDER": env.get("HUBBAR_MAIL_SENDER") or "hubbar <noreply@hubbar.localhost>",
+        "HUBBAR_MAIL_TIMEOUT": float(env.get("HUBBAR_MAIL_TIMEOUT") or "10"),
+        "HUBBAR_MAIL_MAX_ATTEMPTS": int(env.get("HUBBAR_MAIL_MAX_ATTEMPTS") or "8"),
+        # The reminder e-mail goes the afternoon before a booking at this hub-local time.
+        "HUBBAR_REMINDER_TIME": env.get("HUBBAR_REMINDER_TIME") or "16:00",
+        # Where links in e-mail sent by the jobs point (no request to take the address from).
+        "HUBBAR_BASE_URL": (env.get("HUBBAR_BASE_URL") or "http://localhost:5000").rstrip("/"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure,

@@ -60,12 +60,55 @@ def complete_past_bookings(app: Flask) -> int:
         return len(completed)
 
 
+def send_mail(app: Flask) -> int:
+    """Send the queued e-mail that is due (every minute); failures are retried later."""
+    from hubbar.mail.operations import send_due
+
+    with app.app_context():
+        result = send_due()
+        if result.sent or result.retried or result.failed:
+            log.info(
+                "Mail: %d sent, %d to be retried, %d given up",
+                result.sent,
+                result.retried,
+                result.failed,
+            )
+        return result.sent
+
+
+def send_reminders(app: Flask) -> int:
+    """Queue the booking reminders that are due: the afternoon before, and check-in at the
+    start (every five minutes; each reminder is queued once however often this runs)."""
+    from hubbar.mail import messages
+
+    with app.app_context():
+        queued = messages.send_reminders()
+        if queued:
+            log.info("Queued %d reminder(s)", queued)
+        return queued
+
+
+def pilot_ending_soon(app: Flask) -> int:
+    """Tell the evaluators of a pilot that ends within a week (hourly; once per pilot, end
+    date and evaluator)."""
+    from hubbar.mail import messages
+
+    with app.app_context():
+        queued = messages.pilot_ending_soon(local_today())
+        if queued:
+            log.info("Queued %d pilot-ending notice(s)", queued)
+        return queued
+
+
 JOBS = [
     # (function, minutes between runs)
     (advance_pilot_statuses, 15),
     (generate_pilot_reports, 15),
     (release_no_shows, 1),
     (complete_past_bookings, 5),
+    (send_mail, 1),
+    (send_reminders, 5),
+    (pilot_ending_soon, 60),
 ]
 
 

@@ -90,6 +90,9 @@ def test_start_registers_every_job_once(app, monkeypatch):
         "generate_pilot_reports": 15 * 60,
         "release_no_shows": 60,
         "complete_past_bookings": 5 * 60,
+        "send_mail": 60,
+        "send_reminders": 5 * 60,
+        "pilot_ending_soon": 60 * 60,
     }
 
 

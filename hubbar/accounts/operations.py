@@ -7,8 +7,10 @@ error with a readable message, writes the audit log and commits.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -302,14 +304,20 @@ def _invite_serializer() -> URLSafeTimedSerializer:
 
 def invite_token(actor: User | None, user: User) -> str:
     """A link token with which the user sets a password. It stops working once used, because
-    it is bound to the password the account had when it was made."""
+    it is bound to the password the account had when it was made. An administrator's link is
+    also e-mailed to the user (queued with the audit record); the system's (``actor`` None) is
+    only returned."""
+    fingerprint = (user.password_hash or "")[-12:]
+    token = _invite_serializer().dumps({"u": user.id, "p": fingerprint})
     if actor is not None:
+        from hubbar.mail import messages
+
         require(actor.can_edit_user(user))
         action = "user.password_link" if user.has_password else "user.invite"
         record(actor, action, user, user.email)
+        messages.invitation(user, messages.link("accounts.accept_invitation", token=token), actor)
         db.session.commit()
-    fingerprint = (user.password_hash or "")[-12:]
-    return _invite_serializer().dumps({"u": user.id, "p": fingerprint})
+    return token
 
 
 def user_for_invite(token: str) -> User:
@@ -329,6 +337,61 @@ def accept_invite(token: str, password: str) -> User:
     user = user_for_invite(token)
     check_password_rules(password, user.email)
     user.password_hash = hash_password(password)
+    db.session.commit()
+    return user
+
+
+# --- password reset ------------------------------------------------------------------------
+
+PASSWORD_RESET_MAX_AGE = timedelta(hours=1)
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="hubbar-password-reset")
+
+
+def _password_fingerprint(user: User) -> str:
+    """A digest of the current password hash: a reset link carries it, so the link dies when
+    the password changes (it is used, or changed some other way). A digest, so the signed but
+    readable link gives away nothing of the hash."""
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a password-reset link to the active account with this address, if there is one.
+    It returns the same whatever the address, so the answer tells nobody whether an account
+    exists."""
+    from hubbar.mail import messages
+
+    address = (email or "").strip().lower()
+    user = db.session.scalar(select(User).where(User.email == address)) if address else None
+    if user is None or not user.active:
+        return
+    token = _reset_serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
+    if messages.password_reset(user, token) is not None:
+        record(None, "user.password_reset_request", user, user.email)
+    db.session.commit()
+
+
+def user_for_password_reset(token: str) -> User:
+    """The user a reset link is for, while the link is unused and less than an hour old."""
+    invalid = InvalidInput(_("The link is not valid any more. Ask for a new one."))
+    try:
+        data = _reset_serializer().loads(token, max_age=int(PASSWORD_RESET_MAX_AGE.total_seconds()))
+    except (SignatureExpired, BadSignature) as exc:
+        raise invalid from exc
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.active or _password_fingerprint(user) != data.get("p"):
+        raise invalid
+    return user
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password with a reset link; the link stops working."""
+    user = user_for_password_reset(token)
+    check_password_rules(password, user.email)
+    user.password_hash = hash_password(password)
+    record(None, "user.password_reset", user, user.email)
     db.session.commit()
     return user
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField
+from wtforms.validators import DataRequired, Length
 
 from hubbar.accounts import operations as ops
 from hubbar.accounts.forms import (
@@ -152,6 +156,49 @@ def accept_invitation(token: str):
     return render_template("accounts/invitation.html", form=form, invited=user)
 
 
+# --- password reset ------------------------------------------------------------------------
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def password_forgot():
+    """Ask for a reset link. The answer is the same whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        ops.request_password_reset(form.email.data)
+        return render_template("accounts/password_sent.html", email=form.email.data.strip())
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/password_forgot.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def password_reset(token: str):
+    try:
+        user = ops.user_for_password_reset(token)
+    except DomainError as error:
+        return render_template("accounts/password_invalid.html", message=error.message), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = ops.reset_password(token, form.password.data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            logout_user()
+            login_user(user)
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("web.home"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/password_reset.html", form=form, person=user), status
+
+
 # --- organisations (system admins) ---------------------------------------------------------
 
 
@@ -281,9 +328,12 @@ def user_detail(user_id: int):
 
 
 def _invite_url(user) -> str:
-    return url_for(
+    """A new invitation link, which is also e-mailed to the user."""
+    url = url_for(
         "accounts.accept_invitation", token=ops.invite_token(current_user, user), _external=True
     )
+    flash(_("The link is e-mailed to %(email)s.", email=user.email), "success")
+    return url
 
 
 @bp.post("/admin/users/<int:user_id>/invitation")

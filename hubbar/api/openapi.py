@@ -55,7 +55,7 @@ SCHEMAS = {
                 "that refused (e.g. too_far_ahead, outside_opening_hours, closed_day, "
                 "granularity, too_short, too_long, in_the_past, user_overlap, "
                 "too_many_bookings, organisation_not_admitted, desk_inactive, "
-                "desk_out_of_service, hub_inactive, invalid_window, not_active, ended, "
+                "desk_out_of_service, hub_inactive, invalid_window, not_active, ended, started, "
                 "too_early, already_checked_in, not_checked_in).",
                 "examples": ["booking_conflict"],
             },
@@ -93,7 +93,15 @@ SCHEMAS = {
     },
     "Me": {
         "type": "object",
-        "required": ["id", "name", "email", "organisation", "roles", "locale"],
+        "required": [
+            "id",
+            "name",
+            "email",
+            "organisation",
+            "roles",
+            "locale",
+            "calendar_feed_url",
+        ],
         "properties": {
             "id": {"type": "integer"},
             "name": {"type": "string"},
@@ -133,6 +141,12 @@ SCHEMAS = {
                 },
             },
             "locale": {"type": "string", "enum": ["sv", "en"]},
+            "calendar_feed_url": {
+                "type": ["string", "null"],
+                "format": "uri",
+                "description": "The caller's private calendar subscription address (iCalendar), "
+                "null when they have none. Anyone with it can read their bookings.",
+            },
         },
     },
     "Desk": {
@@ -250,6 +264,16 @@ SCHEMAS = {
                 "items": EQUIPMENT,
                 "description": "With any_desk: what the desk must have.",
             },
+            "start": {"type": "string", "examples": ["2026-12-01T09:00"]},
+            "end": {"type": "string", "examples": ["2026-12-01T12:00"]},
+        },
+    },
+    "BookingChange": {
+        "type": "object",
+        "description": "The new time of a booking. Times are ISO 8601; without an offset they "
+        "are the hub's wall-clock time.",
+        "required": ["start", "end"],
+        "properties": {
             "start": {"type": "string", "examples": ["2026-12-01T09:00"]},
             "end": {"type": "string", "examples": ["2026-12-01T12:00"]},
         },
@@ -481,6 +505,26 @@ PATHS = {
             {"200": _json(_ref("Booking"), "The booking."), "404": _error("NotFound")},
             operationId="booking",
             parameters=[BOOKING_ID],
+        ),
+        "patch": _op(
+            "Change a booking's time",
+            {
+                "200": _json(_ref("Booking"), "The booking at its new time."),
+                "400": _error("BadRequest"),
+                "404": _error("NotFound"),
+                "409": _error("Conflict"),
+                "422": _error("Invalid"),
+            },
+            operationId="changeBooking",
+            description="A booking that has not started moves to another time on the same "
+            "desk. The new time must pass every rule a new booking must (the booking itself "
+            "does not count against it) and the desk must be free then. The booker gets the "
+            "change by e-mail as an update of the same calendar event.",
+            parameters=[BOOKING_ID],
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": _ref("BookingChange")}},
+            },
         ),
         "delete": _booking_action(
             "Cancel a booking",

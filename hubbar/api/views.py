@@ -24,6 +24,7 @@ from hubbar.accounts.models import RoleAssignment, User
 from hubbar.api import operations as ops
 from hubbar.api.openapi import document
 from hubbar.bookings import operations as booking_ops
+from hubbar.bookings.feed_views import calendar_feed_url
 from hubbar.bookings.models import Booking
 from hubbar.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from hubbar.extensions import db
@@ -434,6 +435,7 @@ def me():
             "organisation": {"id": org.id, "code": org.code, "name": org.name},
             "roles": [_role_json(r) for r in user.roles],
             "locale": user.locale,
+            "calendar_feed_url": calendar_feed_url(user),
         }
     )
 
@@ -506,6 +508,17 @@ def booking(booking_id: int):
 def cancel_booking(booking_id: int):
     user = _caller()
     booking = booking_ops.cancel(user, booking_ops.get_booking_for(user, booking_id))
+    return jsonify(booking_json(booking))
+
+
+@bp.patch("/bookings/<int:booking_id>")
+def change_booking(booking_id: int):
+    """Move a booking that has not started to another time on the same desk."""
+    user = _caller()
+    booking = booking_ops.get_booking_for(user, booking_id)
+    data = _json_object()
+    starts, ends = _moment(data, "start", booking.hub), _moment(data, "end", booking.hub)
+    booking = booking_ops.change(user, booking, starts, ends)
     return jsonify(booking_json(booking))
 
 

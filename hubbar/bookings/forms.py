@@ -62,3 +62,13 @@ class WeeklyForm(FlaskForm):
     desk = HiddenField()
     date = HiddenField()
     for_user = HiddenField()
+
+
+class ChangeForm(FlaskForm):
+    """Move a booking to another day or other hours on the same desk."""
+
+    date = DateField(
+        _l("Day"), validators=[DataRequired(_l("Enter a valid date, like 2026-03-31."))]
+    )
+    start = SelectField(_l("From"), validate_choice=False)
+    end = SelectField(_l("To"), validate_choice=False)

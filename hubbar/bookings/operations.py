@@ -9,6 +9,7 @@ module checks first so that the user gets a precise reason, and turns the databa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -34,6 +35,7 @@ from hubbar.extensions import db
 from hubbar.formats import fmt_date, fmt_datetime, fmt_time
 from hubbar.hubs.calendar import DaySchedule, hub_days
 from hubbar.hubs.models import Desk, Equipment, Hub, OutOfService
+from hubbar.mail import messages
 from hubbar.operations import require
 
 CHECKIN_OPENS_BEFORE = timedelta(minutes=15)
@@ -150,15 +152,19 @@ def _fmt_time(moment: datetime, hub: Hub) -> str:
     return fmt_time(moment.astimezone(hub_zone(hub)))
 
 
-def occupying(starts: datetime, ends: datetime) -> tuple:
+def occupying(starts: datetime, ends: datetime, *, ignore: Booking | None = None) -> tuple:
     """Conditions for bookings that hold their desk (and their user) at some moment of
     [starts, ends). A booking cancelled before its start occupies the empty interval, which
-    overlaps nothing, exactly as the database's guarantee sees it."""
-    return (
+    overlaps nothing, exactly as the database's guarantee sees it. ``ignore``: a booking being
+    changed, which does not stand in its own way."""
+    conditions = (
         Booking.starts_at < ends,
         Booking.occupied_until > starts,
         Booking.occupied_until > Booking.starts_at,
     )
+    if ignore is not None and ignore.id is not None:
+        conditions += (Booking.id != ignore.id,)
+    return conditions
 
 
 # --- policy --------------------------------------------------------------------------------
@@ -171,9 +177,12 @@ def check_policy(
     starts: datetime,
     ends: datetime,
     now: datetime,
+    *,
+    ignore: Booking | None = None,
 ) -> None:
     """Every booking rule of DESIGN.md except the desk being free; the first broken one is
-    raised as PolicyViolation with the rule's code."""
+    raised as PolicyViolation with the rule's code. ``ignore``: the booking being changed to
+    this time, which counts neither as an overlap nor towards the most upcoming bookings."""
     if starts.tzinfo is None or ends.tzinfo is None:
         raise InvalidInput(_("Give times with a time zone."), field="start")
     if ends <= starts:
@@ -270,7 +279,7 @@ def check_policy(
     own = db.session.scalar(
         select(Booking).where(
             Booking.user_id == user.id,
-            *occupying(held, ends),
+            *occupying(held, ends, ignore=ignore),
         )
     )
     if own is not None:
@@ -289,6 +298,7 @@ def check_policy(
             Booking.hub_id == hub.id,
             Booking.is_active,
             Booking.ends_at > now,
+            *((Booking.id != ignore.id,) if ignore is not None and ignore.id is not None else ()),
         )
     )
     if upcoming >= hub.max_active_bookings:
@@ -315,11 +325,13 @@ def _add_event(booking: Booking, status: BookingStatus, at: datetime, actor, not
         db.session.add(event)
 
 
-def _desk_taken(desk: Desk, starts: datetime, ends: datetime) -> Booking | None:
+def _desk_taken(
+    desk: Desk, starts: datetime, ends: datetime, *, ignore: Booking | None = None
+) -> Booking | None:
     return db.session.scalar(
         select(Booking).where(
             Booking.desk_id == desk.id,
-            *occupying(starts, ends),
+            *occupying(starts, ends, ignore=ignore),
         )
     )
 
@@ -397,6 +409,9 @@ def book(
                 f"{hub.name} {desk.label} {starts.isoformat()}–{ends.isoformat()} "
                 f"for user #{user.id}",
             )
+        db.session.flush()  # the database's guarantee first, and the id the e-mail's UID needs
+        if series is None:  # a series gets one e-mail for all its dates (book_weekly)
+            messages.booking_confirmed(booking, actor)
         db.session.commit()
     except (IntegrityError, OperationalError) as error:
         db.session.rollback()
@@ -515,6 +530,13 @@ def book_weekly(
                 occurrence.reason, occurrence.code = str(refusal.message), refusal.code
             results.append(occurrence)
         day += timedelta(days=1)
+    booked = [o.booking for o in results if o.booking is not None]
+    if booked:
+        # Each date was committed on its own; the one e-mail listing them follows at once.
+        messages.series_confirmed(
+            actor, user, booked, [o.day for o in results if o.booking is None]
+        )
+        db.session.commit()
     return results
 
 
@@ -559,7 +581,64 @@ def cancel(actor: User | None, booking: Booking, *, now: datetime | None = None)
     _add_event(booking, BookingStatus.CANCELLED, now, actor)
     if actor is not None and actor.id != booking.user_id:
         record(actor, "booking.cancel_on_behalf", booking, f"booking #{booking.id}")
-    _commit_change()
+    _commit_change(lambda: messages.booking_cancelled(booking, actor))
+    return booking
+
+
+def change(
+    actor: User | None,
+    booking: Booking,
+    starts: datetime,
+    ends: datetime,
+    *,
+    now: datetime | None = None,
+) -> Booking:
+    """Move a booking that has not started to another time on the same desk. The new time
+    must pass every rule a new booking must (the booking itself not counting against it) and
+    the desk must be free apart from this booking. The booker gets the change as an update of
+    the same calendar event. Nothing changes when refused."""
+    now = now or utcnow()
+    _require_actor(actor, booking)
+    user = booking.user
+    require(user is not None)  # a pseudonymised booker's booking is history, not a plan
+    if booking.status is not BookingStatus.CONFIRMED:
+        raise PolicyViolation(
+            _(
+                "The booking is %(status)s and cannot be changed.",
+                status=booking.status.label.lower(),
+            ),
+            code="not_active",
+        )
+    if now >= booking.starts_at:
+        raise PolicyViolation(
+            _("The booking has started and can no longer be changed."), code="started"
+        )
+    starts, ends = _in_utc(starts, ends)
+    hub, desk = booking.hub, booking.desk
+    check_policy(hub, desk, user, starts, ends, now, ignore=booking)
+    starts = held_from(starts, now)
+    if starts == booking.starts_at and ends == booking.ends_at:
+        return booking  # the same time: nothing to change, nothing to tell
+    if _desk_taken(desk, starts, ends, ignore=booking) is not None:
+        raise _conflict(desk)
+    before = f"{booking.starts_at.isoformat()}–{booking.ends_at.isoformat()}"
+    booking.starts_at = starts
+    booking.ends_at = ends
+    booking.occupied_until = ends
+    _add_event(booking, BookingStatus.CONFIRMED, now, actor, note="changed")
+    try:
+        if actor is not None and actor.id != booking.user_id:
+            record(
+                actor,
+                "booking.change_on_behalf",
+                booking,
+                f"booking #{booking.id} {before} → {starts.isoformat()}–{ends.isoformat()}",
+            )
+        # The database's guarantee is applied at the flush, before the e-mail is queued.
+        _commit_change(lambda: messages.booking_changed(booking, actor))
+    except (IntegrityError, OperationalError) as error:
+        db.session.rollback()
+        raise _refusal_from_database(error, desk, user) from error
     return booking
 
 
@@ -600,6 +679,7 @@ def booking_actions(booking: Booking, now: datetime) -> dict:
         "checkin_later": confirmed and now < opens,
         "can_check_out": booking.status is BookingStatus.CHECKED_IN and active,
         "can_cancel": confirmed,
+        "can_change": confirmed and now < booking.starts_at,
         "started": now >= booking.starts_at,
     }
 
@@ -618,10 +698,14 @@ def _refuse_if_released(booking: Booking, now: datetime) -> None:
         )
 
 
-def _committed() -> bool:
+def _committed(before_commit: Callable[[], object] | None = None) -> bool:
     """Commit a change to one booking. False (and nothing saved) when someone changed it at
-    the same moment: the version check refused this change."""
+    the same moment: the version check refused this change. ``before_commit`` queues what goes
+    with the change (its e-mail), once the change itself is flushed and accepted."""
     try:
+        if before_commit is not None:
+            db.session.flush()
+            before_commit()
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
@@ -629,9 +713,9 @@ def _committed() -> bool:
     return True
 
 
-def _commit_change() -> None:
+def _commit_change(before_commit: Callable[[], object] | None = None) -> None:
     """Commit a person's change to a booking, or tell them to look again."""
-    if not _committed():
+    if not _committed(before_commit):
         raise BookingConflict(
             _("The booking changed at the same moment. Look at it again."), code="changed"
         )
@@ -705,7 +789,7 @@ def release_no_shows(now: datetime | None = None) -> list[Booking]:
         booking.occupied_until = deadline
         _add_event(booking, BookingStatus.RELEASED, deadline, None)
         # One at a time: a check-in committed a moment ago wins, and the job moves on.
-        if _committed():
+        if _committed(lambda booking=booking: messages.booking_released(booking)):
             released.append(booking)
     return released
 

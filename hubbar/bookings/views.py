@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from hubbar.accounts.models import Organisation, User
 from hubbar.bookings import operations as ops
-from hubbar.bookings.forms import QUICK_LABELS, FindForm, WeeklyForm
+from hubbar.bookings.forms import QUICK_LABELS, ChangeForm, FindForm, WeeklyForm
 from hubbar.bookings.ical import booking_calendar
 from hubbar.bookings.models import Booking
 from hubbar.db import utcnow
@@ -620,17 +620,79 @@ def mine():
     )
 
 
+def _change_form(booking: Booking) -> ChangeForm:
+    """The "Change time" form: on a GET filled with the booking's day and hours, on a POST with
+    what was sent; the times offered are the slots of the chosen day (or the booking's)."""
+    hub = booking.hub
+    zone = ops.hub_zone(hub)
+    starts, ends = booking.starts_at.astimezone(zone), booking.ends_at.astimezone(zone)
+    form = ChangeForm(data={"date": starts.date(), "start": _hhmm(starts), "end": _hhmm(ends)})
+    day = form.date.data
+    if not isinstance(day, date) or not EARLIEST_DATE <= day <= LATEST_DATE:
+        day = starts.date()
+    choices = _time_choices(hub, day)
+    form.start.choices, form.end.choices = choices[:-1], choices[1:]
+    return form
+
+
+def _detail_page(booking: Booking, change_form: ChangeForm | None = None, status: int = 200):
+    now = utcnow()
+    actions = ops.booking_actions(booking, now)
+    if change_form is None and actions["can_change"]:
+        change_form = _change_form(booking)
+    return (
+        render_template(
+            "bookings/detail.html",
+            booking=booking,
+            actions=actions,
+            change_form=change_form if actions["can_change"] else None,
+            feedback_offered=offers_feedback(current_user, booking, now),
+        ),
+        status,
+    )
+
+
 @bp.get("/bookings/<int:booking_id>")
 @login_required
 def detail(booking_id: int):
+    return _detail_page(ops.get_booking_for(current_user, booking_id))
+
+
+@bp.post("/bookings/<int:booking_id>/change")
+@login_required
+def change(booking_id: int):
+    """Move the booking to another day or other hours on the same desk."""
     booking = ops.get_booking_for(current_user, booking_id)
-    now = utcnow()
-    return render_template(
-        "bookings/detail.html",
-        booking=booking,
-        actions=ops.booking_actions(booking, now),
-        feedback_offered=offers_feedback(current_user, booking, now),
-    )
+    form = _change_form(booking)
+    if form.validate_on_submit():
+        day = form.date.data
+        start, end = _time(form.start.data), _time(form.end.data)
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            form.date.errors.append(_("Enter a valid date, like 2026-03-31."))
+        if start is None:
+            form.start.errors.append(_("Choose a time."))
+        if end is None:
+            form.end.errors.append(_("Choose a time."))
+        elif start is not None and end <= start:
+            form.end.errors.append(_("The end must be after the start."))
+        if not form.errors:
+            hub = booking.hub
+            try:
+                ops.change(
+                    current_user,
+                    booking,
+                    ops.local_datetime(hub, day, start),
+                    ops.local_datetime(hub, day, end),
+                )
+            except (NotAllowed, NotFound):
+                raise
+            except DomainError as error:
+                db.session.rollback()
+                form_error(form, error)
+            else:
+                flash(_("The booking is changed to %(when)s.", when=_when(booking)), "success")
+                return redirect(url_for(".detail", booking_id=booking.id))
+    return _detail_page(booking, form, 422)
 
 
 @bp.get("/bookings/<int:booking_id>.ics")

@@ -386,15 +386,20 @@ def generate(
 
 
 def _store(actor: User | None, pilot: Pilot, report: PilotReport) -> None:
-    """Store a new version; an ended pilot becomes reported and its readers are told."""
+    """Store a new version; an ended pilot becomes reported and its readers are told (the
+    evaluators in the app and, unless they turned it off, by e-mail)."""
+    from hubbar.mail import messages
+
     db.session.add(report)
     if pilot.status in (PilotStatus.ENDED, PilotStatus.REPORTED):
         pilot.status = PilotStatus.REPORTED
         db.session.flush()
-        for evaluator in evaluators(pilot):
+        readers = evaluators(pilot)
+        for evaluator in readers:
             db.session.add(
                 Notification(user_id=evaluator.id, kind=REPORT_READY, subject_id=report.id)
             )
+        messages.report_ready(report, readers)
         if not _summary_told(pilot):
             for participant in pilot.participants:
                 db.session.add(

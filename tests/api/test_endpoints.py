@@ -9,6 +9,7 @@ import time_machine
 from sqlalchemy import select
 
 from hubbar.accounts.models import Role
+from hubbar.bookings import feeds
 from hubbar.bookings import operations as booking_ops
 from hubbar.bookings.models import Booking, BookingEvent, BookingStatus, DemandMiss
 from hubbar.extensions import db
@@ -79,8 +80,24 @@ def test_me(client, world):
             },
         ],
         "locale": "en",
+        "calendar_feed_url": None,
     }
     assert call(client, "GET", "/api/v1/me", world.erik_token).get_json()["roles"] == []
+
+
+def test_me_gives_the_calendar_feed_url_while_there_is_one(client, world):
+    token = feeds.create_or_regenerate_feed(world.anna)
+    body = call(client, "GET", "/api/v1/me", world.anna_token).get_json()
+    url = f"http://localhost/calendar/{token}.ics"
+    assert body["calendar_feed_url"] == url
+    assert client.get(url).status_code == 200  # no token needed: the address is the secret
+    erik = call(client, "GET", "/api/v1/me", world.erik_token).get_json()
+    assert erik["calendar_feed_url"] is None  # Anna's feed is hers alone
+
+    feeds.turn_off_feed(world.anna)
+    body = call(client, "GET", "/api/v1/me", world.anna_token).get_json()
+    assert body["calendar_feed_url"] is None
+    assert client.get(url).status_code == 404
 
 
 def test_hubs_lists_only_the_hubs_the_caller_may_book(client, world):
