@@ -1,6 +1,12 @@
 """Imports every model so that the metadata (and Alembic) sees all tables."""
 
-from hubbar.accounts.models import Notification, Organisation, RoleAssignment, User  # noqa: F401
+from hubbar.accounts.models import (  # noqa: F401
+    LoginAttempt,
+    Notification,
+    Organisation,
+    RoleAssignment,
+    User,
+)
 from hubbar.api.models import ApiToken  # noqa: F401
 from hubbar.audit.models import AuditEvent  # noqa: F401
 from hubbar.bookings.models import Booking, BookingEvent, BookingSeries, DemandMiss  # noqa: F401
@@ -21,3 +27,4 @@ from hubbar.pilots.models import (  # noqa: F401
     Pilot,
     PilotReport,
 )
+from hubbar.privacy.models import SiteText  # noqa: F401

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -104,6 +105,12 @@ class User(UserMixin, db.Model):
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The optional e-mails the user has turned off: a comma-separated list of message kinds.
     mail_off: Mapped[str] = mapped_column(String(300), default="")
+    # Colleagues see that a desk is taken; they see by whom only if the booker opts in.
+    show_name: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The last day the account was used (a page or the API), for the inactive-account rule.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the inactive-account warning was sent; the account is deleted a while after it.
+    deletion_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
     roles: Mapped[list[RoleAssignment]] = relationship(
@@ -275,3 +282,22 @@ class Notification(db.Model):
     subject_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginAttempt(db.Model):
+    """One login attempt, kept for a day so that failures can be counted per account and per
+    address across every app instance. The account is kept as a hash of the e-mail typed, so
+    the table names nobody, not even someone who mistyped their address."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(45))
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        Index("ix_login_attempts_account_key_attempted_at", "account_key", "attempted_at"),
+        Index("ix_login_attempts_address_attempted_at", "address", "attempted_at"),
+    )

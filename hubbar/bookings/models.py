@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -56,6 +57,11 @@ BOOKING_STATUS_LABELS = {
 ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN)
 
 
+def _person_of_booker(context) -> int | None:
+    """A new booking's person is its user."""
+    return context.get_current_parameters().get("user_id")
+
+
 class BookingSeries(db.Model):
     """A weekly recurrence: the same desk and times on chosen weekdays until a date."""
 
@@ -79,6 +85,11 @@ class Booking(db.Model):
     # groups by them, and they stay right after the user is pseudonymised or moves.
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who the booking was for, as a number that outlives the account: the user's id while the
+    # booking is linked to them, an unlinkable random negative number after the account is
+    # deleted or the booking pseudonymised. Unique users and pseudonyms count it, so the
+    # statistics stay the same when a person is erased.
+    person_id: Mapped[int] = mapped_column(BigInteger, default=_person_of_booker)
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT")
     )

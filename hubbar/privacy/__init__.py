@@ -1,0 +1,2 @@
+"""Personal data: the privacy notice, the record of processing, each user's export and erasure,
+and the retention rules."""
