@@ -49,6 +49,7 @@ def fresh_database(url: str) -> str:
 
 
 def seed(db, models) -> tuple[int, int]:
+    from hubbar.bookings.models import person_of
     from hubbar.hubs.calendar import hub_days
 
     Booking, DemandMiss = models["Booking"], models["DemandMiss"]
@@ -100,6 +101,7 @@ def seed(db, models) -> tuple[int, int]:
                 "desk_id": desk_ids[desk_index],
                 "hub_id": hub.id,
                 "user_id": user_id,
+                "person_id": person_of(user_id),
                 "organisation_id": user_orgs[user_id],
                 "starts_at": starts,
                 "ends_at": ends,

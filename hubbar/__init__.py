@@ -25,6 +25,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    if not app.config.get("HUBBAR_PSEUDONYM_KEY"):
+        app.config["HUBBAR_PSEUDONYM_KEY"] = app.config["SECRET_KEY"]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from hubbar import models  # noqa: F401  (registers every table on the metadata)
@@ -34,10 +36,11 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from hubbar import web
+    from hubbar import security, web
 
     babel.init_app(app, locale_selector=web.select_locale)
     web.init_app(app)
+    security.init_app(app)
 
     from hubbar.accounts.views import bp as accounts_bp
     from hubbar.audit.views import bp as audit_bp
@@ -52,11 +55,14 @@ def create_app(config: dict | None = None) -> Flask:
     from hubbar.pilots.admin_views import bp as pilot_admin_bp
     from hubbar.pilots.feedback_views import bp as feedback_bp
     from hubbar.pilots.views import bp as pilots_bp
+    from hubbar.privacy.account_views import bp as privacy_account_bp
+    from hubbar.privacy.page_views import bp as privacy_pages_bp
 
     blueprints = (accounts_bp, hubs_bp, bookings_bp, feeds_bp, occupancy_bp, live_bp, exports_bp)
     pilot_blueprints = (pilots_bp, pilot_admin_bp, feedback_bp, costs_bp)
-    for blueprint in (*blueprints, *pilot_blueprints, audit_bp, mail_bp):
+    for blueprint in (*blueprints, *pilot_blueprints, audit_bp, mail_bp, privacy_pages_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(privacy_account_bp)
 
     from hubbar.api.views import bp as api_bp
 

@@ -193,16 +193,36 @@ def report_command(pilot, fmt, path, version, new, language) -> None:
 
 @hubbar_cli.command("send-mail")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
-def send_mail_command(limit: int) -> None:
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="First put the messages that failed (refused, or given up) back in the queue.",
+)
+def send_mail_command(limit: int, retry_failed: bool) -> None:
     """Send the queued e-mail that is due once (what the scheduler does every minute; for cron
-    when the scheduler is off). Failures are logged and tried again later."""
+    when the scheduler is off). Failures are logged and tried again later. After a mail server
+    or its configuration is fixed, --retry-failed sends the failed messages too."""
+    from hubbar.mail.operations import retry_failed as put_back
     from hubbar.mail.operations import send_due
 
+    if retry_failed:
+        click.echo(f"{put_back()} failed message(s) put back in the queue.")
     result = send_due(limit=limit)
     line = f"{result.sent} sent, {result.retried} to be retried, {result.failed} given up"
     if result.postponed:
         line += f", {result.postponed} left for the next run (the server did not answer)"
     click.echo(line + ".")
+
+
+@hubbar_cli.command("retention")
+def retention_command() -> None:
+    """Apply the retention rules once (what the scheduler does hourly): pseudonymise bookings
+    older than HUBBAR_RETENTION_MONTHS, warn and later delete inactive accounts, delete old
+    e-mails and login attempts."""
+    from hubbar.privacy import retention
+
+    for what, n in retention.apply().items():
+        click.echo(f"{what}: {n}")
 
 
 def init_app(app: Flask) -> None:

@@ -23,10 +23,17 @@ def load_config(instance_path: str) -> dict:
     database (e.g. ``postgresql+psycopg://user@host/db``).
     """
     env = os.environ
-    secure = _bool(env.get("HUBBAR_SECURE_COOKIES"), False)
+    production = environment(env) == "production"
+    secure = _bool(env.get("HUBBAR_SECURE_COOKIES"), production)  # on in production
     default_db = "sqlite:///" + str(Path(instance_path) / "hubbar.sqlite3")
     return {
-        "SECRET_KEY": env.get("HUBBAR_SECRET_KEY") or instance_secret_key(instance_path),
+        # In production only HUBBAR_SECRET_KEY counts; hubbar.security refuses a missing one.
+        "SECRET_KEY": env.get("HUBBAR_SECRET_KEY")
+        or (None if production else instance_secret_key(instance_path)),
+        # Keys bookings' person ids and the pseudonyms in exports. Kept apart from SECRET_KEY so
+        # that rotating that (after a leak, say) neither splits people in the statistics nor
+        # changes every pseudonym. Empty: SECRET_KEY (set in create_app).
+        "HUBBAR_PSEUDONYM_KEY": env.get("HUBBAR_PSEUDONYM_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": env.get("HUBBAR_DATABASE_URL", default_db),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BABEL_DEFAULT_LOCALE": "sv",
@@ -45,11 +52,38 @@ def load_config(instance_path: str) -> dict:
         "HUBBAR_MAIL_PASSWORD": env.get("HUBBAR_MAIL_PASSWORD", ""),
         "HUBBAR_MAIL_SENDER": env.get("HUBBAR_MAIL_SENDER") or "hubbar <noreply@hubbar.localhost>",
         "HUBBAR_MAIL_TIMEOUT": float(env.get("HUBBAR_MAIL_TIMEOUT") or "10"),
-        "HUBBAR_MAIL_MAX_ATTEMPTS": int(env.get("HUBBAR_MAIL_MAX_ATTEMPTS") or "8"),
+        "HUBBAR_MAIL_USE_SSL": _bool(env.get("HUBBAR_MAIL_USE_SSL"), False),  # implicit TLS (465)
+        # A message that cannot be delivered is retried this long; a 5xx refusal fails at once.
+        "HUBBAR_MAIL_GIVE_UP_HOURS": float(env.get("HUBBAR_MAIL_GIVE_UP_HOURS") or "72"),
         # The reminder e-mail goes the afternoon before a booking at this hub-local time.
         "HUBBAR_REMINDER_TIME": env.get("HUBBAR_REMINDER_TIME") or "16:00",
         # Where links in e-mail sent by the jobs point (no request to take the address from).
         "HUBBAR_BASE_URL": (env.get("HUBBAR_BASE_URL") or "http://localhost:5000").rstrip("/"),
+        # Retention (DESIGN.md, privacy): bookings are pseudonymised after this many months;
+        # accounts unused this long are warned, and deleted this many days after the warning.
+        "HUBBAR_RETENTION_MONTHS": int(env.get("HUBBAR_RETENTION_MONTHS") or "24"),
+        "HUBBAR_INACTIVE_ACCOUNT_MONTHS": int(env.get("HUBBAR_INACTIVE_ACCOUNT_MONTHS") or "24"),
+        "HUBBAR_DELETION_NOTICE_DAYS": int(env.get("HUBBAR_DELETION_NOTICE_DAYS") or "30"),
+        # Sent e-mails (their bodies name people) are kept this many days, then deleted.
+        "HUBBAR_SENT_MAIL_DAYS": int(env.get("HUBBAR_SENT_MAIL_DAYS") or "30"),
+        # --- Security (issue 7): environment, login and reset throttling, proxies ----------
+        "HUBBAR_ENV": environment(env),
+        # A login is refused while the account, or the client address (an office shares one),
+        # has had this many failed attempts within the window.
+        "HUBBAR_LOGIN_MAX_FAILURES": int(env.get("HUBBAR_LOGIN_MAX_FAILURES") or "10"),
+        "HUBBAR_LOGIN_MAX_FAILURES_PER_ADDRESS": int(
+            env.get("HUBBAR_LOGIN_MAX_FAILURES_PER_ADDRESS") or "50"
+        ),
+        "HUBBAR_LOGIN_WINDOW_SECONDS": int(env.get("HUBBAR_LOGIN_WINDOW_SECONDS") or "60"),
+        # Password-reset requests answered per account and per address within the window;
+        # further ones get the same answer and no e-mail.
+        "HUBBAR_RESET_MAX_PER_ACCOUNT": int(env.get("HUBBAR_RESET_MAX_PER_ACCOUNT") or "3"),
+        "HUBBAR_RESET_MAX_PER_ADDRESS": int(env.get("HUBBAR_RESET_MAX_PER_ADDRESS") or "20"),
+        "HUBBAR_RESET_WINDOW_SECONDS": int(env.get("HUBBAR_RESET_WINDOW_SECONDS") or "3600"),
+        # Reverse proxies in front of hubbar whose X-Forwarded-For/-Proto headers are trusted
+        # (0: none). Client addresses, HTTPS detection and so HSTS depend on it.
+        "HUBBAR_PROXY_COUNT": int(env.get("HUBBAR_PROXY_COUNT") or "0"),
+        # --- end of security ----------------------------------------------------------------
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure,
@@ -60,6 +94,12 @@ def load_config(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }
+
+
+def environment(env) -> str:
+    """HUBBAR_ENV: ``development`` (the default) or ``production``, as written (checked at
+    start by hubbar.security)."""
+    return (env.get("HUBBAR_ENV") or "development").strip().lower()
 
 
 def instance_secret_key(instance_path: str) -> str:

@@ -100,6 +100,19 @@ def pilot_ending_soon(app: Flask) -> int:
         return queued
 
 
+def apply_retention(app: Flask) -> dict[str, int]:
+    """The retention rules (DESIGN.md, privacy), hourly; each step does only what is due, so
+    running it again changes nothing: pseudonymise old bookings, warn and then delete inactive
+    accounts, delete old e-mails and login attempts."""
+    from hubbar.privacy import retention
+
+    with app.app_context():
+        done = retention.apply()
+        if any(done.values()):
+            log.info("Retention: %s", ", ".join(f"{k} {v}" for k, v in done.items()))
+        return done
+
+
 JOBS = [
     # (function, minutes between runs)
     (advance_pilot_statuses, 15),
@@ -109,6 +122,7 @@ JOBS = [
     (send_mail, 1),
     (send_reminders, 5),
     (pilot_ending_soon, 60),
+    (apply_retention, 60),
 ]
 
 

@@ -132,3 +132,49 @@ def make_evaluator(pilot: Pilot, **overrides) -> User:
 
 def login(client, user: User, password: str = PASSWORD):
     return client.post("/login", data={"email": user.email, "password": password})
+
+
+def make_booking(desk: Desk, user: User, starts: datetime, ends: datetime, *, now=None):
+    """A booking made by ``user`` through the booking engine (so it obeys every rule), as if
+    made at ``now`` (default: the clock)."""
+    from hubbar.bookings import operations as booking_ops
+
+    return booking_ops.book(user, user, desk, starts, ends, now=now)
+
+
+def make_visit(desk: Desk, user: User, starts: datetime, ends: datetime):
+    """A past visit as the engine leaves it: booked the day before, checked in at the start and
+    completed at the end."""
+    from datetime import timedelta
+
+    from hubbar.bookings import operations as booking_ops
+
+    booking = make_booking(desk, user, starts, ends, now=starts - timedelta(days=1))
+    booking_ops.check_in(user, booking, now=starts)
+    booking_ops.check_out(user, booking, now=ends)
+    return booking
+
+
+def make_criterion(pilot: Pilot, **overrides):
+    """An evaluation criterion of ``pilot``: booking rate at least 50 %."""
+    from hubbar.pilots.models import Comparator, Criterion
+
+    values = {"metric": "booking_rate", "comparator": Comparator.AT_LEAST, "target": 0.5}
+    values.update(overrides)
+    criterion = Criterion(pilot=pilot, position=len(pilot.criteria), **values)
+    db.session.add(criterion)
+    db.session.commit()
+    return criterion
+
+
+def make_agreement(hub: Hub, **overrides):
+    """A collaboration agreement for ``hub``: no charging, from 2026-10-01, open-ended."""
+    from hubbar.costs.models import Agreement
+    from hubbar.pilots.models import ChargingModel
+
+    values = {"model": ChargingModel.NONE, "start_date": date(2026, 10, 1), "notice_months": 3}
+    values.update(overrides)
+    agreement = Agreement(hub=hub, **values)
+    db.session.add(agreement)
+    db.session.commit()
+    return agreement

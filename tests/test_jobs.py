@@ -93,6 +93,7 @@ def test_start_registers_every_job_once(app, monkeypatch):
         "send_mail": 60,
         "send_reminders": 5 * 60,
         "pilot_ending_soon": 60 * 60,
+        "apply_retention": 60 * 60,
     }
 
 
@@ -107,3 +108,19 @@ def test_the_report_job_reports_an_ended_pilot_once_when_run_twice(app):
     assert jobs.generate_pilot_reports(app) == 0
     assert count(PilotReport) == 1
     assert reload(pilot).status is PilotStatus.REPORTED
+
+
+def test_the_retention_job_and_command_run_every_rule(app):
+    from hubbar import cli as hubbar_cli
+
+    done = jobs.apply_retention(app)
+    assert set(done) == {
+        "bookings pseudonymised",
+        "accounts warned",
+        "accounts deleted",
+        "e-mails deleted",
+        "login attempts deleted",
+    }
+    result = app.test_cli_runner().invoke(hubbar_cli.hubbar_cli, ["retention"])
+    assert result.exit_code == 0, result.output
+    assert "bookings pseudonymised: 0" in result.output

@@ -116,3 +116,55 @@ def _head_revision() -> str:
     return ScriptDirectory(
         str(Path(__file__).resolve().parent.parent / "migrations")
     ).get_current_head()
+
+
+def test_a_downgrade_and_upgrade_keep_the_rows(database_url, tmp_path):
+    """Batch migrations on SQLite copy and drop tables: with foreign keys on, dropping users or
+    hubs would delete or empty every row that refers to them. Rows survive a round trip, and
+    the bookings get their person ids back."""
+    from hubbar.bookings.models import person_of
+
+    url, drop = _fresh_database(database_url, tmp_path)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+    try:
+        with app.app_context():
+            assert runner.invoke(db_cli, ["upgrade"]).exit_code == 0
+            from datetime import UTC, datetime
+
+            from tests.factories import make_desk, make_hub, make_user
+
+            hub = make_hub()
+            desk = make_desk(hub)
+            user = make_user(hub.host_organisation)
+            from hubbar.bookings.models import Booking
+
+            starts = datetime(2026, 3, 2, 9, tzinfo=UTC)
+            ends = datetime(2026, 3, 2, 11, tzinfo=UTC)
+            db.session.add(
+                Booking(
+                    desk=desk,
+                    hub_id=hub.id,
+                    user=user,
+                    organisation_id=user.organisation_id,
+                    starts_at=starts,
+                    ends_at=ends,
+                    occupied_until=ends,
+                )
+            )
+            db.session.commit()
+            user_id = user.id
+            db.session.remove()
+
+            result = runner.invoke(db_cli, ["downgrade", "0004_lunch_breaks_desk_history"])
+            assert result.exit_code == 0, result.output
+            result = runner.invoke(db_cli, ["upgrade"])
+            assert result.exit_code == 0, result.output
+            with db.engine.connect() as conn:
+                rows = conn.execute(text("SELECT user_id, person_id FROM bookings")).all()
+                assert rows == [(user_id, person_of(user_id))]
+                roles = conn.execute(text("SELECT count(*) FROM users")).scalar()
+                assert roles == 1
+            db.engine.dispose()
+    finally:
+        drop()

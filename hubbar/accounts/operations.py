@@ -9,8 +9,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
+import secrets
+import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -18,7 +21,9 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
+from hubbar.accounts import throttle
 from hubbar.accounts.models import (
     LOCALES,
     Organisation,
@@ -28,6 +33,7 @@ from hubbar.accounts.models import (
     User,
 )
 from hubbar.audit.operations import apply_changes, record
+from hubbar.bookings.feeds import renew_hub_feeds_after_manager_left
 from hubbar.db import utcnow
 from hubbar.errors import InvalidInput, NotAllowed, NotFound
 from hubbar.extensions import db
@@ -54,33 +60,115 @@ def hash_password(password: str) -> str:
 
 
 def check_password_rules(password: str, email: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+    """Refuse a password shorter than 12 characters, the e-mail address or its local part, or
+    one that is common or built from common words and patterns (zxcvbn: its dictionaries of
+    common passwords, words and names, plus a few Swedish ones and the user's own address)."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
             field="password",
         )
-    if password.strip().lower() == email.lower():
+    typed = password.strip().lower()
+    address = (email or "").strip().lower()
+    local_part = address.rpartition("@")[0]
+    if typed == address:
         raise InvalidInput(_("The password must not be your e-mail address."), field="password")
+    if local_part and typed == local_part:
+        raise InvalidInput(
+            _("The password must not be the part of your e-mail address before the @."),
+            field="password",
+        )
+    if _easy_to_guess(password, address):
+        raise InvalidInput(
+            _(
+                "The password is too common or too easy to guess. Choose a longer one, for "
+                "example a few words that do not belong together."
+            ),
+            field="password",
+        )
+
+
+# Words that zxcvbn's English dictionaries miss but Swedish passwords are often made of.
+SWEDISH_PASSWORD_WORDS = (
+    "hubbar",
+    "lösenord",
+    "losenord",
+    "hemligt",
+    "hemlig",
+    "välkommen",
+    "valkommen",
+    "sommar",
+    "vinter",
+    "hösten",
+    "våren",
+    "stockholm",
+    "sverige",
+    "kungsklippan",
+    "stadsarkivet",
+    "kulturförvaltningen",
+)
+_ZXCVBN_MAX_LENGTH = 72  # zxcvbn refuses longer input; the first 72 characters tell enough
+_zxcvbn_lock = threading.Lock()
+
+
+def _easy_to_guess(password: str, address: str) -> bool:
+    """zxcvbn's score below 3 ("safely unguessable" starts at 3: about 10^8 guesses)."""
+    local_part = address.rpartition("@")[0]
+    pieces = re.split(r"[._+\-]+", local_part)
+    user_inputs = [address, local_part, "".join(pieces), *pieces, *SWEDISH_PASSWORD_WORDS]
+    # zxcvbn keeps the user's words in a module-level dictionary: one check at a time.
+    with _zxcvbn_lock:
+        result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=[w for w in user_inputs if w])
+    return result["score"] < 3
 
 
 # --- login ---------------------------------------------------------------------------------
 
 
-def authenticate(email: str, password: str) -> User:
-    """The active user with this e-mail and password; one message for every failure, so the
-    answer does not tell whether an account exists."""
-    failure = NotAllowed(_("Wrong e-mail address or password."))
-    address = (email or "").strip().lower()
-    user = db.session.scalar(select(User).where(User.email == address)) if address else None
+def authenticate(
+    email: str, password: str, address: str | None = None, now: datetime | None = None
+) -> User:
+    """The active user with this e-mail and password. One message for every wrong answer, and
+    as long to come, so the answer does not tell whether an account exists.
+
+    Throttled (hubbar.accounts.throttle): while the account or the client ``address`` has had
+    too many failed attempts, TooManyAttempts (429) is raised before the password is looked
+    at, so even the right one is refused. Every attempt checked is recorded, without the
+    e-mail address in clear. ``address`` None (unknown) limits per account only."""
+    now = now or utcnow()
+    address_typed = throttle.normalise_login(email)
+    key = throttle.account_key(address_typed)
+    throttle.check_login_allowed(key, address, now)
+    attempt = throttle.begin_login_attempt(key, address, now)
+    user = (
+        db.session.scalar(select(User).where(User.email == address_typed))
+        if address_typed
+        else None
+    )
     if user is None or not user.active or not user.password_hash:
-        # Hash anyway so that a missing account takes as long as a wrong password.
-        check_password_hash(hash_password("timing-equaliser"), password or "")
-        raise failure
+        # Check against a stand-in hash, so that a missing account takes as long as a wrong
+        # password.
+        check_password_hash(_stand_in_hash(), password or "")
+        raise NotAllowed(_("Wrong e-mail address or password."))
     if not check_password_hash(user.password_hash, password or ""):
-        raise failure
-    user.last_login_at = utcnow()
+        raise NotAllowed(_("Wrong e-mail address or password."))
+    throttle.login_succeeded(attempt)
+    user.last_login_at = now
     db.session.commit()
     return user
+
+
+_stand_in_hashes: dict[str, str] = {}
+
+
+def _stand_in_hash() -> str:
+    """A hash of a random password made with the configured method (once per method), to
+    check a password against when there is no account."""
+    method = current_app.config["HUBBAR_PASSWORD_HASH"]
+    if method not in _stand_in_hashes:
+        _stand_in_hashes[method] = generate_password_hash(secrets.token_urlsafe(24), method)
+    return _stand_in_hashes[method]
 
 
 def load_user(session_id: str) -> User | None:
@@ -246,7 +334,9 @@ def create_user(
         user.password_hash = hash_password(password)
     with commit_or_refuse(_("A user with that e-mail address exists already."), "email"):
         db.session.add(user)
-        record(actor, "user.create", user, f"{display_name} <{address}>")
+        # The log outlives an erased account: it names a user by the object id, never by
+        # name or e-mail (the viewer shows the current name while the account exists).
+        record(actor, "user.create", user, organisation.code)
     return user
 
 
@@ -273,7 +363,12 @@ def update_user(
         },
     )
     if changes:
-        record(actor, "user.update", user, user.email, changes)
+        if "display_name" in changes:
+            changes["display_name"] = ["…", "…"]  # that it changed, not the names
+        record(actor, "user.update", user, "", changes)
+    if "active" in changes and not active:
+        # A hub feed shows names: the address the person may have kept stops working.
+        renew_hub_feeds_after_manager_left(user, actor=actor)
     db.session.commit()
     return user
 
@@ -314,7 +409,7 @@ def invite_token(actor: User | None, user: User) -> str:
 
         require(actor.can_edit_user(user))
         action = "user.password_link" if user.has_password else "user.invite"
-        record(actor, action, user, user.email)
+        record(actor, action, user)
         messages.invitation(user, messages.link("accounts.accept_invitation", token=token), actor)
         db.session.commit()
     return token
@@ -357,19 +452,24 @@ def _password_fingerprint(user: User) -> str:
     return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
-def request_password_reset(email: str) -> None:
+def request_password_reset(
+    email: str, address: str | None = None, now: datetime | None = None
+) -> None:
     """E-mail a password-reset link to the active account with this address, if there is one.
     It returns the same whatever the address, so the answer tells nobody whether an account
-    exists."""
+    exists. Throttled silently: beyond a few requests an hour for one address, or many from
+    one client ``address``, nothing is sent (hubbar.accounts.throttle)."""
     from hubbar.mail import messages
 
-    address = (email or "").strip().lower()
-    user = db.session.scalar(select(User).where(User.email == address)) if address else None
+    typed = throttle.normalise_login(email)
+    if not typed or not throttle.reset_request_allowed(typed, address, now or utcnow()):
+        return
+    user = db.session.scalar(select(User).where(User.email == typed))
     if user is None or not user.active:
         return
     token = _reset_serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
     if messages.password_reset(user, token) is not None:
-        record(None, "user.password_reset_request", user, user.email)
+        record(None, "user.password_reset_request", user)
     db.session.commit()
 
 
@@ -391,7 +491,7 @@ def reset_password(token: str, password: str) -> User:
     user = user_for_password_reset(token)
     check_password_rules(password, user.email)
     user.password_hash = hash_password(password)
-    record(None, "user.password_reset", user, user.email)
+    record(None, "user.password_reset", user)
     db.session.commit()
     return user
 
@@ -446,7 +546,7 @@ def assign_role(
     assignment = RoleAssignment(role=role, hub=hub, pilot=pilot, organisation=organisation)
     with commit_or_refuse(_("The user has that role already."), "role"):
         user.roles.append(assignment)
-        summary = f"{user.email}: {role.value} {assignment.scope_label}".strip()
+        summary = f"{role.value} {assignment.scope_label}".strip()
         record(actor, "role.assign", user, summary)
     return assignment
 
@@ -458,7 +558,13 @@ def remove_role(actor: User, user: User, assignment_id: int) -> None:
         raise NotFound(_("No such role."))
     if user.id == actor.id and assignment.role is Role.SYSTEM_ADMIN:
         raise InvalidInput(_("You cannot remove your own administrator role."))
-    label = f"{user.email}: {assignment.role.value} {assignment.scope_label}".strip()
+    label = f"{assignment.role.value} {assignment.scope_label}".strip()
+    # A hub feed shows names: the address the person may have kept stops working (computed
+    # before the removal, while the role still says which hubs they saw).
+    if assignment.role is Role.HUB_MANAGER:
+        renew_hub_feeds_after_manager_left(user, [assignment.hub_id], actor=actor)
+    elif assignment.role is Role.SYSTEM_ADMIN:
+        renew_hub_feeds_after_manager_left(user, actor=actor)
     user.roles.remove(assignment)
     record(actor, "role.remove", user, label)
     db.session.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Length
 
+from hubbar import security
 from hubbar.accounts import operations as ops
 from hubbar.accounts.forms import (
     ChangePasswordForm,
@@ -22,11 +23,14 @@ from hubbar.accounts.forms import (
     UserForm,
 )
 from hubbar.accounts.models import OrganisationKind, Role
+from hubbar.accounts.throttle import TooManyAttempts, login_window
 from hubbar.api import operations as api_ops
 from hubbar.api.forms import TokenForm
 from hubbar.db import utcnow
 from hubbar.errors import DomainError
 from hubbar.web import form_error, int_arg, local_path
+
+SHOWN_INVITE = "new_invitation"  # session key: the link made when a user was added
 
 bp = Blueprint("accounts", __name__)
 
@@ -45,10 +49,15 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = ops.authenticate(form.email.data, form.password.data)
+            user = ops.authenticate(form.email.data, form.password.data, request.remote_addr)
+        except TooManyAttempts as error:
+            form_error(form, error)
+            page = render_template("accounts/login.html", form=form)
+            return page, 429, {"Retry-After": str(int(login_window().total_seconds()))}
         except DomainError as error:
             form_error(form, error)
         else:
+            security.renew_session()  # a new session for the logged-in user, language kept
             login_user(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s!", name=user.display_name), "success")
             return redirect(_safe_next(request.args.get("next")))
@@ -58,7 +67,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    locale = current_user.locale
+    security.renew_session()
+    logout_user()  # after the new session: it marks the remember cookie for deletion
+    session["locale"] = locale  # the login page goes on in the user's language
     flash(_("You are logged out."), "success")
     return redirect(url_for("accounts.login"))
 
@@ -150,6 +162,7 @@ def accept_invitation(token: str):
             form_error(form, error)
         else:
             logout_user()
+            security.renew_session()
             login_user(user)
             flash(_("Your password is set. Welcome to hubbar!"), "success")
             return redirect(url_for("web.home"))
@@ -172,7 +185,7 @@ def password_forgot():
     """Ask for a reset link. The answer is the same whether or not the address has an account."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        ops.request_password_reset(form.email.data)
+        ops.request_password_reset(form.email.data, request.remote_addr)
         return render_template("accounts/password_sent.html", email=form.email.data.strip())
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/password_forgot.html", form=form), status
@@ -192,6 +205,7 @@ def password_reset(token: str):
             form_error(form, error)
         else:
             logout_user()
+            security.renew_session()
             login_user(user)
             flash(_("Your password is changed."), "success")
             return redirect(url_for("web.home"))
@@ -292,7 +306,10 @@ def user_new():
                 _("%(name)s is added. Send the invitation link below.", name=user.display_name),
                 "success",
             )
-            return redirect(url_for("accounts.user_detail", user_id=user.id, invite=1))
+            # Made (and e-mailed) here, once: the page after the redirect shows it once, so
+            # reloading it sends nothing again.
+            session[SHOWN_INVITE] = {"user": user.id, "url": _invite_url(user)}
+            return redirect(url_for("accounts.user_detail", user_id=user.id))
     return render_template("accounts/user_form.html", form=form, user=None)
 
 
@@ -323,8 +340,14 @@ def user_detail(user_id: int):
         form=form,
         user=user,
         role_form=_role_form() if current_user.is_system_admin else None,
-        invite_url=_invite_url(user) if request.args.get("invite") else None,
+        invite_url=_new_invite_shown(user),
     )
+
+
+def _new_invite_shown(user) -> str | None:
+    """The invitation link made when ``user`` was added, shown on the next page once."""
+    made = session.pop(SHOWN_INVITE, None)
+    return made["url"] if isinstance(made, dict) and made.get("user") == user.id else None
 
 
 def _invite_url(user) -> str:
@@ -332,7 +355,8 @@ def _invite_url(user) -> str:
     url = url_for(
         "accounts.accept_invitation", token=ops.invite_token(current_user, user), _external=True
     )
-    flash(_("The link is e-mailed to %(email)s.", email=user.email), "success")
+    if user.active:  # a deactivated account is sent nothing
+        flash(_("The link is e-mailed to %(email)s.", email=user.email), "success")
     return url
 
 

@@ -409,6 +409,36 @@ PATHS = {
             operationId="me",
         )
     },
+    "/api/v1/me/export": {
+        "get": _op(
+            "Everything hubbar holds about the caller",
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["exported_at", "sections"],
+                        "properties": {
+                            "exported_at": {"type": "string", "format": "date-time"},
+                            "about": {"type": "string"},
+                            "sections": {
+                                "type": "object",
+                                "description": "One list of records per kind of data: "
+                                "profile, roles, api_tokens, bookings, bookings_made_for_others, "
+                                "booking_history, weekly_series, visit_feedback, pilots, "
+                                "notifications, emails, login_attempts, audit_log, made_by_you.",
+                                "additionalProperties": {
+                                    "type": "array",
+                                    "items": {"type": "object"},
+                                },
+                            },
+                        },
+                    },
+                    "The caller's personal data (GDPR art. 15 and 20). Times in UTC.",
+                )
+            },
+            operationId="myData",
+        )
+    },
     "/api/v1/hubs": {
         "get": _op(
             "Hubs the caller may book",

@@ -84,6 +84,9 @@ def user_for_token(token: str | None, *, now: datetime | None = None) -> User:
         raise Unauthorized(_("The access token is not valid. It may have expired or been revoked."))
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
         row.last_used_at = now
+        # API use is use of the account (the inactive-account rule, issue 7's retention).
+        row.user.last_seen_at = now
+        row.user.deletion_warned_at = None
         db.session.commit()
     return row.user
 

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from hubbar.accounts import operations as accounts_ops
 from hubbar.accounts.models import RoleAssignment, User
+from hubbar.accounts.throttle import TooManyAttempts, login_window
 from hubbar.api import operations as ops
 from hubbar.api.openapi import document
 from hubbar.bookings import operations as booking_ops
@@ -38,6 +39,7 @@ from hubbar.pilots import exports as pilot_exports
 from hubbar.pilots import operations as pilot_ops
 from hubbar.pilots import report as pilot_reports
 from hubbar.pilots import views as pilot_views
+from hubbar.privacy import operations as privacy_ops
 from hubbar.web import MAX_ID
 
 API_PREFIX = "/api/v1"
@@ -100,7 +102,10 @@ def _http_error(error: HTTPException):
 @bp.errorhandler(DomainError)
 def _domain_error(error: DomainError):
     db.session.rollback()  # nothing half-done is saved by a later commit
-    return error_response(error.status, error.code, error.message, error.field)
+    response = error_response(error.status, error.code, error.message, error.field)
+    if isinstance(error, TooManyAttempts):
+        response.headers["Retry-After"] = str(int(login_window().total_seconds()))
+    return response
 
 
 bp.register_error_handler(HTTPException, _http_error)
@@ -411,7 +416,7 @@ def create_token():
     email, password = _string(data, "email"), _string(data, "password")
     name = ops.clean_token_name(_string(data, "name", default=ops.DEFAULT_NAME))
     try:
-        user = accounts_ops.authenticate(email, password)
+        user = accounts_ops.authenticate(email, password, request.remote_addr)
     except NotAllowed as error:
         raise ops.Unauthorized(error.message) from None
     row, token = ops.create_token(user, name)
@@ -438,6 +443,12 @@ def me():
             "calendar_feed_url": calendar_feed_url(user),
         }
     )
+
+
+@bp.get("/me/export")
+def my_data():
+    """Everything hubbar holds about the caller (the same as the profile's JSON download)."""
+    return jsonify(privacy_ops.export_personal_data(_caller()))
 
 
 @bp.get("/hubs")
@@ -627,7 +638,7 @@ def hub_bookings_csv(hub_id: int):
         first,
         last,
         k=current_app.config["HUBBAR_SMALL_GROUP_K"],
-        secret=current_app.config["SECRET_KEY"],
+        secret=current_app.config["HUBBAR_PSEUDONYM_KEY"],
     )
     return csv_response(
         list(occupancy_ops.RAW_COLUMNS), rows, filename("bookings", first, last, "csv")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hubbar.accounts.models import User
+from hubbar.audit import guard
 from hubbar.db import UTCDateTime, utcnow
 from hubbar.extensions import db
 
@@ -25,7 +26,14 @@ class AuditEvent(db.Model):
     object_id: Mapped[int | None] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(300), default="")
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    # No actor and by_system: a scheduled job or the command line did it. No actor and not by
+    # the system: the actor's account has since been erased (its actor_id emptied).
+    by_system: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     actor: Mapped[User | None] = relationship()
 
     __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+
+
+# Events are written once and never changed or deleted from the app (the database refuses too).
+guard.protect(AuditEvent)

@@ -1,5 +1,9 @@
 """Calendar feed pages: the feeds themselves (no login: the token in the address is the secret)
-and the buttons that create, regenerate and turn off a user's or a hub's feed."""
+and the buttons that create, regenerate and turn off a user's or a hub's feed.
+
+Every address given out (a feed's, and the links in its events) is built under HUBBAR_BASE_URL,
+never from the Host header of the request: a subscription link copied into Outlook must point
+at the service, whatever address the page was reached by."""
 
 from __future__ import annotations
 
@@ -12,12 +16,13 @@ from hubbar.bookings import feeds as ops
 from hubbar.bookings.models import Booking
 from hubbar.hubs.models import Hub
 from hubbar.hubs.operations import get_hub
+from hubbar.mail.messages import link
 
 bp = Blueprint("feeds", __name__)
 
 
 def _booking_url(booking: Booking) -> str:
-    return url_for("bookings.detail", booking_id=booking.id, _external=True)
+    return link("bookings.detail", booking_id=booking.id)
 
 
 def _ics(body: bytes) -> Response:
@@ -34,7 +39,7 @@ def calendar_feed_url(user: User) -> str | None:
     """The absolute address of the user's feed, or None when the user has none."""
     if not user.calendar_token:
         return None
-    return url_for("feeds.user_feed", token=user.calendar_token, _external=True)
+    return link("feeds.user_feed", token=user.calendar_token)
 
 
 @bp.app_template_global()
@@ -43,7 +48,7 @@ def hub_calendar_feed_url(hub: Hub, locale: str = "sv") -> str | None:
     if not hub.calendar_token:
         return None
     lang = locale if locale in LOCALES and locale != "sv" else None
-    return url_for("feeds.hub_feed", token=hub.calendar_token, lang=lang, _external=True)
+    return link("feeds.hub_feed", token=hub.calendar_token, lang=lang)
 
 
 # --- the feeds -----------------------------------------------------------------------------

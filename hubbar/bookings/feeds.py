@@ -2,9 +2,12 @@
 
 A feed is an iCalendar file at a secret address that Outlook (or any calendar) subscribes to and
 fetches again every hour. It is built from the database on every fetch, so it follows every
-booking, change and cancellation; a withdrawn booking stays in the feed as STATUS:CANCELLED, so
-calendars remove the event instead of keeping a stale copy. The token is the only secret:
+booking, change and cancellation. A cancelled or released booking is left out: a subscribed
+calendar replaces the whole calendar with each fetch, so the event disappears (Outlook would
+show an event marked STATUS:CANCELLED as if it still stood). The token is the only secret:
 regenerating it revokes the old address, turning the feed off revokes it with no replacement.
+A hub's feed names the bookers, so its address is renewed when one of its managers leaves
+(``renew_hub_feeds_after_manager_left``).
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -24,7 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from hubbar.accounts.models import User
 from hubbar.audit.operations import record
-from hubbar.bookings.ical import PRODID, booking_event
+from hubbar.bookings.ical import PRODID, WITHDRAWN, add_timezones, booking_event
 from hubbar.bookings.models import Booking
 from hubbar.db import utcnow
 from hubbar.errors import NotFound
@@ -92,6 +95,37 @@ def turn_off_hub_feed(actor: User, hub: Hub) -> None:
     db.session.commit()
 
 
+def renew_hub_feeds_after_manager_left(
+    user: User, hub_ids: Iterable[int] | None = None, *, actor: User | None = None
+) -> list[Hub]:
+    """Give a new feed address to each hub ``user`` no longer manages and whose feed is on:
+    the old address, which they may have kept, stops working (a hub's feed names who booked).
+    The hub's other managers find the new address on the hub's page.
+
+    ``hub_ids``: the hubs they left; by default every hub whose feed they can see now (the hubs
+    they manage, or every hub for a system admin), so call it before their roles change. Runs in
+    the caller's transaction (recorded in the audit log, committed with the caller's change).
+    Returns the hubs whose address was renewed."""
+    if hub_ids is None:
+        hub_ids = None if user.is_system_admin else set(user.managed_hub_ids)
+    query = select(Hub).where(Hub.calendar_token.is_not(None)).order_by(Hub.id)
+    if hub_ids is not None:
+        hub_ids = {hub_id for hub_id in hub_ids if hub_id is not None}
+        if not hub_ids:
+            return []
+        query = query.where(Hub.id.in_(hub_ids))
+    hubs = list(db.session.scalars(query))
+    for hub in hubs:
+        hub.calendar_token = new_token()
+        record(
+            actor,
+            "hub.calendar_feed_regenerate",
+            hub,
+            f"calendar feed of {hub.name}: renewed as user #{user.id} no longer manages it",
+        )
+    return hubs
+
+
 def _by_token(model, token: str):
     """The row whose token this is, else NotFound (no hint whether it ever existed).
 
@@ -123,10 +157,11 @@ def hub_for_feed(token: str) -> Hub:
 
 
 def _bookings(*conditions) -> list[Booking]:
+    """The bookings that stand (not cancelled, not released) and meet ``conditions``."""
     return list(
         db.session.scalars(
             select(Booking)
-            .where(*conditions)
+            .where(Booking.status.not_in(WITHDRAWN), *conditions)
             .options(
                 selectinload(Booking.desk),
                 selectinload(Booking.hub),
@@ -140,13 +175,15 @@ def _bookings(*conditions) -> list[Booking]:
 
 
 def user_bookings(user: User, now: datetime | None = None) -> list[Booking]:
-    """What the user's feed holds: their bookings from 60 days ago onwards, any status."""
+    """What the user's feed holds: their bookings from 60 days ago onwards, except cancelled
+    and released ones."""
     now = now or utcnow()
     return _bookings(Booking.user_id == user.id, Booking.starts_at >= now - USER_FEED_PAST)
 
 
 def hub_bookings(hub: Hub, now: datetime | None = None) -> list[Booking]:
-    """What the hub's feed holds: its bookings from 14 days ago to 60 days ahead, any status."""
+    """What the hub's feed holds: its bookings from 14 days ago to 60 days ahead, except
+    cancelled and released ones."""
     now = now or utcnow()
     return _bookings(
         Booking.hub_id == hub.id,
@@ -155,7 +192,7 @@ def hub_bookings(hub: Hub, now: datetime | None = None) -> list[Booking]:
     )
 
 
-def _calendar(name: str, events, first: datetime, last: datetime) -> bytes:
+def _calendar(name: str, events, bookings: list[Booking]) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -166,18 +203,14 @@ def _calendar(name: str, events, first: datetime, last: datetime) -> bytes:
     calendar.add("x-published-ttl", vDuration(REFRESH))
     for event in events:
         calendar.add_component(event)
-    # A VTIMEZONE for each zone used, covering only the years of the events (the full history
-    # of a zone would be pages of transitions).
-    calendar.add_missing_timezones(
-        first_date=date(first.year - 1, 1, 1), last_date=date(last.year + 2, 1, 1)
-    )
+    if bookings:
+        add_timezones(
+            calendar,
+            {b.hub.timezone for b in bookings},
+            bookings[0].starts_at,
+            max(b.ends_at for b in bookings),
+        )
     return calendar.to_ical()
-
-
-def _span(bookings: list[Booking], now: datetime) -> tuple[datetime, datetime]:
-    if not bookings:
-        return now, now
-    return bookings[0].starts_at, max(b.ends_at for b in bookings)
 
 
 def user_feed(
@@ -190,7 +223,7 @@ def user_feed(
     with force_locale(user.locale):
         events = [booking_event(b, booking_url(b) if booking_url else None) for b in bookings]
         name = _("hubbar – %(name)s", name=user.display_name)
-    return _calendar(name, events, *_span(bookings, now))
+    return _calendar(name, events, bookings)
 
 
 def _booker(booking: Booking) -> str:
@@ -218,4 +251,4 @@ def hub_feed(
             )
             events.append(event)
         name = _("hubbar – %(name)s", name=hub.name)
-    return _calendar(name, events, *_span(bookings, now))
+    return _calendar(name, events, bookings)

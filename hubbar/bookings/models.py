@@ -11,8 +11,11 @@ triggers on SQLite; see the migration).
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 from datetime import date, datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
@@ -57,9 +60,19 @@ BOOKING_STATUS_LABELS = {
 ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN)
 
 
+def person_of(user_id: int) -> int:
+    """The ``person_id`` of a user's bookings: a keyed hash of the user's id (negative, 62
+    bits). The same for all of a person's bookings, before and after the retention rule cuts
+    their link to the account, and no way back to the account without the secret key."""
+    secret = current_app.config["HUBBAR_PSEUDONYM_KEY"].encode()
+    digest = hmac.new(secret, f"person:{user_id}".encode(), hashlib.sha256).digest()
+    return -(int.from_bytes(digest[:8], "big") >> 2) - 1
+
+
 def _person_of_booker(context) -> int | None:
-    """A new booking's person is its user."""
-    return context.get_current_parameters().get("user_id")
+    """A new booking's person is its user's."""
+    user_id = context.get_current_parameters().get("user_id")
+    return person_of(user_id) if user_id is not None else None
 
 
 class BookingSeries(db.Model):
@@ -85,10 +98,10 @@ class Booking(db.Model):
     # groups by them, and they stay right after the user is pseudonymised or moves.
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    # Who the booking was for, as a number that outlives the account: the user's id while the
-    # booking is linked to them, an unlinkable random negative number after the account is
-    # deleted or the booking pseudonymised. Unique users and pseudonyms count it, so the
-    # statistics stay the same when a person is erased.
+    # Who the booking was for, as a number that outlives the link to the account: a keyed hash
+    # of the user's id (person_of), replaced by a random number when the account is erased.
+    # Unique users and pseudonyms count it, so the statistics stay the same when a booking is
+    # pseudonymised or a person erased.
     person_id: Mapped[int] = mapped_column(BigInteger, default=_person_of_booker)
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT")

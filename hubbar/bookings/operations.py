@@ -410,8 +410,9 @@ def book(
                 f"for user #{user.id}",
             )
         db.session.flush()  # the database's guarantee first, and the id the e-mail's UID needs
-        if series is None:  # a series gets one e-mail for all its dates (book_weekly)
-            messages.booking_confirmed(booking, actor)
+        # Every booking, one of a series too, gets its own confirmation with its own calendar
+        # event (Outlook imports one event per invitation), committed with the booking.
+        messages.booking_confirmed(booking, actor)
         db.session.commit()
     except (IntegrityError, OperationalError) as error:
         db.session.rollback()
@@ -496,6 +497,7 @@ def book_weekly(
 ) -> list[Occurrence]:
     """Book the same desk and times on the chosen weekdays from ``first_day`` to ``until``.
     Each date is judged on its own; the result says which were booked and why others were not.
+    Each booking is committed with its own confirmation e-mail (see ``book``).
     """
     now = now or utcnow()
     _may_book_for(actor, user, desk.hub)
@@ -530,13 +532,6 @@ def book_weekly(
                 occurrence.reason, occurrence.code = str(refusal.message), refusal.code
             results.append(occurrence)
         day += timedelta(days=1)
-    booked = [o.booking for o in results if o.booking is not None]
-    if booked:
-        # Each date was committed on its own; the one e-mail listing them follows at once.
-        messages.series_confirmed(
-            actor, user, booked, [o.day for o in results if o.booking is None]
-        )
-        db.session.commit()
     return results
 
 
@@ -581,8 +576,15 @@ def cancel(actor: User | None, booking: Booking, *, now: datetime | None = None)
     _add_event(booking, BookingStatus.CANCELLED, now, actor)
     if actor is not None and actor.id != booking.user_id:
         record(actor, "booking.cancel_on_behalf", booking, f"booking #{booking.id}")
-    _commit_change(lambda: messages.booking_cancelled(booking, actor))
+    _commit_change(lambda: _tell_cancelled(booking, actor, now))
     return booking
+
+
+def _tell_cancelled(booking: Booking, actor: User | None, now: datetime) -> None:
+    """The cancellation (with the CANCEL of the calendar event) instead of any reminder still
+    waiting."""
+    messages.withdraw_reminders(booking, now)
+    messages.booking_cancelled(booking, actor)
 
 
 def change(
@@ -635,11 +637,18 @@ def change(
                 f"booking #{booking.id} {before} → {starts.isoformat()}–{ends.isoformat()}",
             )
         # The database's guarantee is applied at the flush, before the e-mail is queued.
-        _commit_change(lambda: messages.booking_changed(booking, actor))
+        _commit_change(lambda: _tell_changed(booking, actor, now))
     except (IntegrityError, OperationalError) as error:
         db.session.rollback()
         raise _refusal_from_database(error, desk, user) from error
     return booking
+
+
+def _tell_changed(booking: Booking, actor: User | None, now: datetime) -> None:
+    """The change as an update of the calendar event. A reminder not yet sent named the old
+    time: it is withdrawn, and the job queues one for the new time if it is still due."""
+    messages.withdraw_reminders(booking, now)
+    messages.booking_changed(booking, actor)
 
 
 def checkin_opens(booking: Booking) -> datetime:
@@ -747,7 +756,8 @@ def check_in(actor: User | None, booking: Booking, *, now: datetime | None = Non
     booking.status = BookingStatus.CHECKED_IN
     booking.checked_in_at = now
     _add_event(booking, BookingStatus.CHECKED_IN, now, actor)
-    _commit_change()
+    # A check-in reminder still waiting in the outbox would arrive after the check-in.
+    _commit_change(lambda: messages.withdraw_reminders(booking, now))
     return booking
 
 
@@ -789,9 +799,16 @@ def release_no_shows(now: datetime | None = None) -> list[Booking]:
         booking.occupied_until = deadline
         _add_event(booking, BookingStatus.RELEASED, deadline, None)
         # One at a time: a check-in committed a moment ago wins, and the job moves on.
-        if _committed(lambda booking=booking: messages.booking_released(booking)):
+        if _committed(lambda booking=booking: _tell_released(booking, now)):
             released.append(booking)
     return released
+
+
+def _tell_released(booking: Booking, now: datetime) -> None:
+    """The released notice (with the CANCEL of the calendar event) instead of any reminder
+    still waiting."""
+    messages.withdraw_reminders(booking, now)
+    messages.booking_released(booking)
 
 
 def complete_past(now: datetime | None = None) -> list[Booking]:

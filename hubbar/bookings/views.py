@@ -665,6 +665,13 @@ def change(booking_id: int):
     booking = ops.get_booking_for(current_user, booking_id)
     form = _change_form(booking)
     if form.validate_on_submit():
+        # A field that was not sent at all would keep the booking's own value (the form is
+        # filled with it): ask for it instead of changing, or not changing, silently.
+        if "date" not in request.form:
+            form.date.errors.append(_("Enter a valid date, like 2026-03-31."))
+        for name in ("start", "end"):
+            if name not in request.form:
+                form[name].errors.append(_("Choose a time."))
         day = form.date.data
         start, end = _time(form.start.data), _time(form.end.data)
         if not EARLIEST_DATE <= day <= LATEST_DATE:
@@ -677,6 +684,7 @@ def change(booking_id: int):
             form.end.errors.append(_("The end must be after the start."))
         if not form.errors:
             hub = booking.hub
+            before = (booking.starts_at, booking.ends_at)
             try:
                 ops.change(
                     current_user,
@@ -690,7 +698,10 @@ def change(booking_id: int):
                 db.session.rollback()
                 form_error(form, error)
             else:
-                flash(_("The booking is changed to %(when)s.", when=_when(booking)), "success")
+                if (booking.starts_at, booking.ends_at) == before:
+                    flash(_("Nothing changed: the booking already has that time."), "info")
+                else:
+                    flash(_("The booking is changed to %(when)s.", when=_when(booking)), "success")
                 return redirect(url_for(".detail", booking_id=booking.id))
     return _detail_page(booking, form, 422)
 

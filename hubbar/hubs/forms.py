@@ -1,5 +1,7 @@
 """Forms of the hubs part."""
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -37,7 +39,8 @@ class AmountField(DecimalField):
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
-        if self.data is not None and not self.data.is_finite():
+        # A field left out of the form keeps its default (an int), which is always finite.
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None
             raise ValueError(self.gettext(self.NOT_A_NUMBER))
 

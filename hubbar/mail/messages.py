@@ -7,10 +7,15 @@ caller's session: it is committed with the change that caused it and sent by the
 the commit. Links point at ``HUBBAR_BASE_URL``, never at the address a request came in on (a
 password-reset link must not follow a forged Host header).
 
-Booking e-mails carry an .ics: REQUEST for a new booking (Outlook adds it to the calendar),
+Booking e-mails carry their booking as a calendar invitation (one event, see
+``transport.build_message``): REQUEST for a new booking (Outlook adds it to the calendar),
 REQUEST with the same UID and a higher SEQUENCE for a change of time (Outlook moves it),
-CANCEL with the same UID and a higher SEQUENCE for a cancellation or a release. A weekly series
-gets one e-mail listing its dates, with one .ics holding an event per booking.
+CANCEL with the same UID and a higher SEQUENCE for a cancellation or a release. Each booking of
+a weekly series gets its own confirmation, queued with that booking: Outlook takes one event
+from an invitation.
+
+A reminder not yet sent is withdrawn with a cancellation, change, release or check-in of its
+booking (``withdraw_reminders``), in the same transaction.
 """
 
 from __future__ import annotations
@@ -22,18 +27,19 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from hubbar.accounts.models import User
 from hubbar.bookings.ical import bookings_calendar
-from hubbar.bookings.models import Booking, BookingStatus
+from hubbar.bookings.models import Booking, BookingEvent, BookingStatus
 from hubbar.db import utcnow
 from hubbar.extensions import db
 from hubbar.formats import fmt_date, fmt_time, fmt_weekday, local_today
-from hubbar.mail.models import OutboxMessage
+from hubbar.mail.models import OutboxMessage, OutboxStatus
 from hubbar.mail.operations import OPTIONAL_KINDS, Attachment, queue, wants
 
 log = logging.getLogger(__name__)
@@ -42,7 +48,6 @@ log = logging.getLogger(__name__)
 OPTIONAL_KIND_LABELS = {
     "reminder": _l("A reminder the afternoon before a booking"),
     "checkin_reminder": _l("A reminder to check in when a booking starts"),
-    "released": _l("A notice when a booking is released because nobody checked in"),
     "pilot_ending": _l("A notice a week before a pilot I evaluate ends"),
     "report_ready": _l("A notice when the report of a pilot I evaluate is ready"),
 }
@@ -207,51 +212,6 @@ def booking_confirmed(booking: Booking, actor: User | None = None) -> OutboxMess
         )
 
 
-def series_confirmed(
-    actor: User | None, user: User, booked: Sequence[Booking], missed: Sequence[date]
-) -> OutboxMessage | None:
-    """One e-mail for a weekly series: the dates booked (all in one .ics, an event each) and
-    the dates that could not be booked."""
-    if not booked:
-        return None
-    on_behalf = actor is not None and actor.id != user.id
-    kind = "booking_on_behalf" if on_behalf else "booking_confirmed"
-    if not _getting(user, kind):
-        return None
-    first = booked[0]
-    with force_locale(user.locale):
-        n = len(booked)
-        subject = ngettext(
-            "Booked: %(num)d date at %(hub)s",
-            "Booked: %(num)d dates at %(hub)s",
-            n,
-            hub=first.hub.name,
-        )
-        if on_behalf:
-            heading = _("%(name)s booked desks for you", name=actor.display_name)
-        else:
-            heading = _("Your desks are booked")
-        return _queue(
-            kind,
-            user,
-            "series",
-            subject,
-            attachments=[_ics(booked, "REQUEST")],
-            heading=heading,
-            intro=_("The bookings are attached as calendar events."),
-            facts=[
-                (_("Hub"), first.hub.name),
-                (_("Address"), first.hub.address),
-                (_("Desk"), first.desk.label),
-            ],
-            dates=[_day_and_time(b) for b in booked],
-            missed=[f"{fmt_weekday(day)} {fmt_date(day)}" for day in missed],
-            checkin=_checkin_text(first),
-            url=link("bookings.mine"),
-            link_text=_("See your bookings"),
-        )
-
-
 def booking_changed(booking: Booking, actor: User | None = None) -> OutboxMessage | None:
     """The new time to the booker, as an update of the calendar event (REQUEST with the same
     UID and a higher SEQUENCE, so the calendar moves the event). Call after the change is
@@ -306,7 +266,8 @@ def booking_cancelled(booking: Booking, actor: User | None = None) -> OutboxMess
 
 
 def booking_released(booking: Booking) -> OutboxMessage | None:
-    """The no-show notice: nobody checked in, so the desk was released (optional)."""
+    """The no-show notice: nobody checked in, so the desk was released. Always sent (it cannot
+    be turned off): its CANCEL takes the event out of the booker's calendar."""
     user = booking.user
     if not _getting(user, "released"):
         return None
@@ -331,6 +292,37 @@ def booking_released(booking: Booking) -> OutboxMessage | None:
         )
 
 
+def reminder_key(booking: Booking) -> str:
+    """The reminder's dedupe key: once per booking and start time."""
+    return f"reminder:{booking.id}:{booking.starts_at.isoformat()}"
+
+
+def checkin_reminder_key(booking: Booking) -> str:
+    return f"checkin_reminder:{booking.id}:{booking.starts_at.isoformat()}"
+
+
+def withdraw_reminders(booking: Booking, now: datetime | None = None) -> int:
+    """Delete the booking's reminders that are queued but not sent (nor being sent): after a
+    cancellation, change, release or check-in they would tell of a booking that is no longer
+    so. Call in the transaction of that change. Returns how many were withdrawn."""
+    now = now or utcnow()
+    withdrawn = db.session.execute(
+        delete(OutboxMessage)
+        .where(
+            or_(
+                OutboxMessage.dedupe_key.startswith(f"reminder:{booking.id}:", autoescape=True),
+                OutboxMessage.dedupe_key.startswith(
+                    f"checkin_reminder:{booking.id}:", autoescape=True
+                ),
+            ),
+            OutboxMessage.status == OutboxStatus.PENDING,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return withdrawn.rowcount
+
+
 def booking_reminder(booking: Booking) -> OutboxMessage | None:
     """The reminder before the booking (optional), once per booking and start time."""
     user = booking.user
@@ -342,7 +334,7 @@ def booking_reminder(booking: Booking) -> OutboxMessage | None:
             user,
             "reminder",
             _("Reminder: %(hub)s, %(when)s", hub=booking.hub.name, when=_when(booking)),
-            dedupe_key=f"reminder:{booking.id}:{booking.starts_at.isoformat()}",
+            dedupe_key=reminder_key(booking),
             heading=_("Your booking is coming up"),
             intro=_("If you cannot come, cancel the booking so that someone else can sit there."),
             facts=booking_facts(booking),
@@ -362,7 +354,7 @@ def checkin_reminder(booking: Booking) -> OutboxMessage | None:
             user,
             "checkin_reminder",
             _("Check in: %(desk)s, %(hub)s", desk=booking.desk.label, hub=booking.hub.name),
-            dedupe_key=f"checkin_reminder:{booking.id}:{booking.starts_at.isoformat()}",
+            dedupe_key=checkin_reminder_key(booking),
             heading=_("Your booking starts now"),
             intro=_checkin_text(booking),
             facts=booking_facts(booking),
@@ -392,28 +384,40 @@ def reminder_due(booking: Booking, at: time | None = None) -> datetime:
 
 def send_reminders(now: datetime | None = None) -> int:
     """Queue the reminders that are due (the job, every few minutes): the afternoon-before
-    reminder of bookings made before it was due, and the check-in reminder of bookings that have
-    started and wait for a check-in. Dedupe keys make a second run queue nothing new. Only the
-    bookings starting in a bounded window are read. Returns how many were queued."""
+    reminder of bookings made (or last moved) before it was due, and the check-in reminder of
+    bookings that have started and wait for a check-in. Dedupe keys make a second run queue
+    nothing new. Only the bookings starting in a bounded window are read, with their hub, desk
+    and booker, and the keys already queued are looked up at once: a run costs a few queries,
+    plus two for each reminder it queues. Returns how many were queued."""
     from hubbar.bookings.operations import releases_at
 
     now = now or utcnow()
     at = reminder_time()
-    queued = 0
-    upcoming = db.session.scalars(
-        select(Booking)
+    # When the booking was last moved to another time (None: never).
+    changed_at = (
+        select(func.max(BookingEvent.occurred_at))
+        .where(BookingEvent.booking_id == Booking.id, BookingEvent.note == "changed")
+        .correlate(Booking)
+        .scalar_subquery()
+    )
+    loaded = (selectinload(Booking.hub), selectinload(Booking.desk), selectinload(Booking.user))
+    upcoming = db.session.execute(
+        select(Booking, changed_at)
         .where(
             Booking.status == BookingStatus.CONFIRMED,
             Booking.starts_at > now,
             Booking.starts_at <= now + REMINDER_LOOKAHEAD,
         )
+        .options(*loaded)
         .order_by(Booking.starts_at, Booking.id)
     ).all()
-    for booking in upcoming:
-        due = reminder_due(booking, at)
-        # A booking made after its reminder was due needs none: its confirmation just came.
-        if booking.created_at < due <= now and booking_reminder(booking) is not None:
-            queued += 1
+    # A booking made, or moved, after its reminder was due needs none: its confirmation (or the
+    # change) just came.
+    wanted = [
+        booking
+        for booking, moved_at in upcoming
+        if (moved_at or booking.created_at) < reminder_due(booking, at) <= now
+    ]
     started = db.session.scalars(
         select(Booking)
         .where(
@@ -423,19 +427,42 @@ def send_reminders(now: datetime | None = None) -> int:
             Booking.starts_at > now - CHECKIN_LOOKBACK,
             Booking.occupied_until > now,
         )
+        .options(*loaded)
         .order_by(Booking.starts_at, Booking.id)
     ).all()
-    for booking in started:
-        deadline = releases_at(booking)
-        if deadline is not None and now >= deadline:
-            continue  # too late: the release job takes it
-        # Booked after its start: the booker is at the hub already, or about to be.
-        if booking.created_at >= booking.starts_at:
-            continue
-        if checkin_reminder(booking) is not None:
+    checkin_wanted = [
+        booking
+        for booking in started
+        # Too late (the release job takes it), or booked after its start: the booker is at
+        # the hub already, or about to be.
+        if ((deadline := releases_at(booking)) is None or now < deadline)
+        and booking.created_at < booking.starts_at
+    ]
+    keys = [reminder_key(b) for b in wanted] + [checkin_reminder_key(b) for b in checkin_wanted]
+    queued_before = _queued_keys(keys)
+    queued = 0
+    for booking in wanted:
+        if reminder_key(booking) not in queued_before and booking_reminder(booking) is not None:
+            queued += 1
+    for booking in checkin_wanted:
+        if (
+            checkin_reminder_key(booking) not in queued_before
+            and checkin_reminder(booking) is not None
+        ):
             queued += 1
     db.session.commit()
     return queued
+
+
+def _queued_keys(keys: list[str]) -> set[str]:
+    """Which of ``keys`` the outbox holds already (one query)."""
+    if not keys:
+        return set()
+    return set(
+        db.session.scalars(
+            select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys))
+        )
+    )
 
 
 # --- accounts ------------------------------------------------------------------------------
@@ -503,6 +530,34 @@ def password_reset(user: User, token: str) -> OutboxMessage | None:
             note=_(
                 "The link works once, for one hour. If you did not ask for it, ignore this "
                 "e-mail: your password stays as it is."
+            ),
+        )
+
+
+def account_inactive(user: User, deletion_on: date) -> OutboxMessage | None:
+    """The warning that an unused account will be deleted (the retention rule), with a link to
+    log in and keep it. Always sent: it is the only notice before the deletion."""
+    if user is None:
+        return None
+    with force_locale(user.locale):
+        return _queue(
+            "account_inactive",
+            user,
+            "link",
+            _("Your hubbar account will be deleted"),
+            heading=_("Do you still use hubbar?"),
+            intro=_(
+                "You have not used your hubbar account for a long time. To keep no personal "
+                "data longer than needed, it will be deleted on %(day)s unless you log in "
+                "before then.",
+                day=fmt_date(deletion_on),
+            ),
+            facts=[(_("E-mail address"), user.email)],
+            url=link("accounts.login"),
+            link_text=_("Log in to keep your account"),
+            note=_(
+                "Your past bookings stay in the statistics without your name. If you no longer "
+                "need the account, you need not do anything."
             ),
         )
 

@@ -4,6 +4,11 @@ due (the worker behind the ``send_mail`` job and ``flask hubbar send-mail``).
 A message is added to the caller's session and committed with the caller's change, so a change
 that is rolled back sends nothing. The worker claims due messages in one commit, sends each
 outside any transaction, and records the outcome of each in its own commit.
+
+A message the server cannot take now (the server unreachable, a login or TLS failure, a 4xx
+answer) is tried again with a growing pause, for ``HUBBAR_MAIL_GIVE_UP_HOURS`` (72) after it
+was queued: an outage of a weekend loses nothing. A message the server refuses for good (a 5xx
+answer to its recipient or content) fails at once. ``retry_failed`` puts failed messages back.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 
 from hubbar.accounts.models import User
 from hubbar.db import utcnow
@@ -31,20 +37,23 @@ from hubbar.mail.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
-# The messages a user may turn off. Confirmations, changes, cancellations, bookings made on
-# someone's behalf, invitations and password resets always go.
+# The messages a user may turn off. Confirmations, changes, cancellations, released bookings
+# (their calendar CANCEL takes the event out of Outlook), bookings made on someone's behalf,
+# invitations and password resets always go.
 OPTIONAL_KINDS: tuple[str, ...] = (
     "reminder",
     "checkin_reminder",
     "pilot_ending",
     "report_ready",
-    "released",
 )
 
 # How long a worker holds the messages it claimed; after that another run may take them over
 # (a worker that died mid-run).
 CLAIM_FOR = timedelta(minutes=5)
 MAX_BACKOFF_MINUTES = 60
+# How long a message that cannot be delivered is tried again, unless HUBBAR_MAIL_GIVE_UP_HOURS
+# says otherwise: long enough for a mail server that is down over a weekend.
+GIVE_UP_HOURS = 72
 MAX_SUBJECT = 300
 MAX_ERROR = 500
 
@@ -60,8 +69,10 @@ class Attachment:
 
 
 def turned_off(user: User) -> set[str]:
-    """The optional kinds ``user`` has turned off."""
-    return {kind.strip() for kind in (user.mail_off or "").split(",") if kind.strip()}
+    """The optional kinds ``user`` has turned off (a stored kind that can no longer be turned
+    off, such as the released notice, does not count)."""
+    stored = {kind.strip() for kind in (user.mail_off or "").split(",")}
+    return stored & set(OPTIONAL_KINDS)
 
 
 def wants(user: User, kind: str) -> bool:
@@ -193,13 +204,26 @@ def as_email(message: OutboxMessage):
 class SendResult:
     sent: int
     retried: int  # failed this time, tried again later
-    failed: int  # given up after the last attempt
+    failed: int  # refused for good, or given up after HUBBAR_MAIL_GIVE_UP_HOURS
     postponed: int = 0  # claimed but not tried this run (the server is down): next run
 
 
 def backoff(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: 1, 2, 4, 8 … minutes, at most 60."""
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_MINUTES))
+
+
+def give_up_after() -> timedelta:
+    """How long after it was queued a message that cannot be delivered is given up."""
+    value = current_app.config.get("HUBBAR_MAIL_GIVE_UP_HOURS", GIVE_UP_HOURS)
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        hours = 0
+    if not 0 < hours < 24 * 365:
+        log.error("HUBBAR_MAIL_GIVE_UP_HOURS %r is no number of hours; using 72", value)
+        hours = GIVE_UP_HOURS
+    return timedelta(hours=hours)
 
 
 def send_due(*, now: datetime | None = None, limit: int = 50) -> SendResult:
@@ -226,14 +250,14 @@ def send_due(*, now: datetime | None = None, limit: int = 50) -> SendResult:
             where = transport.deliver(email)
         except Exception as error:
             if isinstance(error, transport.DeliveryError):
-                reason, server_down = error.reason, error.server_down
+                failure = error
             else:  # not a delivery problem we know of: keep the worker going all the same
                 log.exception("Mail #%d: unexpected error while sending", message_id)
-                reason, server_down = f"{type(error).__name__}: {error}", False
-            gave_up = _record_failure(message_id, email, reason, now)
+                failure = transport.DeliveryError(f"{type(error).__name__}: {error}")
+            gave_up = _record_failure(message_id, email, failure, now)
             result.failed += gave_up
             result.retried += not gave_up
-            if server_down:  # the rest would fail the same way: leave them for later
+            if failure.server_down:  # the rest would fail the same way: leave them for later
                 result.postponed += _release(claimed[index + 1 :])
                 break
             continue
@@ -248,32 +272,61 @@ def send_due(*, now: datetime | None = None, limit: int = 50) -> SendResult:
 
 def _claim(now: datetime, limit: int) -> list[tuple[int, object]]:
     """Claim the due messages in one commit and build their e-mails (None: unbuildable, which
-    is recorded as failed at once). On PostgreSQL, rows another worker has locked are skipped,
-    so two workers never claim the same message."""
+    is recorded as failed at once).
+
+    Each message is claimed by a compare-and-swap: an UPDATE that sets ``claimed_until`` only
+    while the row is still pending and unclaimed, kept only when it changed the row. Of two
+    workers that read the same due message, only one changes it; the other moves on. (On
+    PostgreSQL the candidates are also read FOR UPDATE SKIP LOCKED, so workers rarely even
+    meet; on SQLite the writes are serialised and the UPDATE decides.)
+    """
+    due = (
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+    )
     query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
-        )
+        select(OutboxMessage.id)
+        .where(*due)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
+    try:
+        candidates = db.session.scalars(query).all()
+        claimed_ids = []
+        for message_id in sorted(candidates):  # one order for every worker: no deadlock
+            changed = db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, *due)
+                .values(claimed_until=now + CLAIM_FOR)
+                .execution_options(synchronize_session=False)
+            )
+            if changed.rowcount == 1:
+                claimed_ids.append(message_id)
+        db.session.commit()
+    except OperationalError as error:  # SQLite busy past its timeout: the next run goes on
+        db.session.rollback()
+        log.warning("Mail: could not claim messages this run (%s)", error.orig)
+        return []
+    order = {message_id: index for index, message_id in enumerate(candidates)}
+    messages = sorted(
+        db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed_ids))),
+        key=lambda message: order[message.id],
+    )
     claimed = []
-    for message in db.session.scalars(query).all():
+    for message in messages:
         try:
             email = as_email(message)
         except Exception as error:  # a stored message that cannot become an e-mail
             message.status = OutboxStatus.FAILED
             message.attempts += 1
+            message.claimed_until = None
             message.last_error = f"cannot build the message: {error}"[:MAX_ERROR]
             log.error("Mail #%d to %s cannot be built: %s", message.id, message.recipient, error)
             claimed.append((message.id, None))
             continue
-        message.claimed_until = now + CLAIM_FOR
         claimed.append((message.id, email))
     db.session.commit()
     return claimed
@@ -289,38 +342,48 @@ def _record_sent(message_id: int, now: datetime) -> None:
     db.session.commit()
 
 
-def _record_failure(message_id: int, email, reason: str, now: datetime) -> bool:
-    """Count the failed attempt; schedule the next one or give up. True: given up."""
-    max_attempts = int(current_app.config.get("HUBBAR_MAIL_MAX_ATTEMPTS", 8))
+def _record_failure(
+    message_id: int, email, failure: transport.DeliveryError, now: datetime
+) -> bool:
+    """Record the failed attempt: fail a message refused for good at once, give up one that
+    has waited longer than HUBBAR_MAIL_GIVE_UP_HOURS, else schedule the next attempt. True:
+    failed for good."""
     message = db.session.get(OutboxMessage, message_id)
     message.attempts += 1
-    message.last_error = reason[:MAX_ERROR]
+    message.last_error = failure.reason[:MAX_ERROR]
     message.claimed_until = None
-    gave_up = message.attempts >= max_attempts
-    if gave_up:
+    give_up_at = message.created_at + give_up_after()
+    what = f"Mail #{message_id} ({email['Subject']}) to {email['To']} not sent"
+    if failure.permanent:
+        message.status = OutboxStatus.FAILED
+        log.error("%s: refused for good, not tried again: %s", what, failure.reason)
+    elif now >= give_up_at:
         message.status = OutboxStatus.FAILED
         log.error(
-            "Mail #%d (%s) to %s not sent, given up after %d attempts: %s",
-            message_id,
-            email["Subject"],
-            email["To"],
+            "%s, given up after %d attempt%s over %s: %s",
+            what,
             message.attempts,
-            reason,
+            "" if message.attempts == 1 else "s",
+            _duration(now - message.created_at),
+            failure.reason,
         )
     else:
-        message.next_attempt_at = now + backoff(message.attempts)
+        message.next_attempt_at = min(now + backoff(message.attempts), give_up_at)
         log.warning(
-            "Mail #%d (%s) to %s not sent (attempt %d of %d, next at %s UTC): %s",
-            message_id,
-            email["Subject"],
-            email["To"],
+            "%s (attempt %d, next at %s UTC, given up at %s UTC): %s",
+            what,
             message.attempts,
-            max_attempts,
             message.next_attempt_at.strftime("%Y-%m-%d %H:%M"),
-            reason,
+            give_up_at.strftime("%Y-%m-%d %H:%M"),
+            failure.reason,
         )
     db.session.commit()
-    return gave_up
+    return message.status is OutboxStatus.FAILED
+
+
+def _duration(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours:.0f} hours" if hours >= 2 else f"{span.total_seconds() / 60:.0f} minutes"
 
 
 def _release(claimed: list[tuple[int, object]]) -> int:
@@ -330,3 +393,25 @@ def _release(claimed: list[tuple[int, object]]) -> int:
         db.session.get(OutboxMessage, message_id).claimed_until = None
     db.session.commit()
     return len(message_ids)
+
+
+def retry_failed(now: datetime | None = None) -> int:
+    """Put every failed message back in the queue, due now (after the mail server or its
+    configuration is fixed). Each is queued anew: it gets a fresh HUBBAR_MAIL_GIVE_UP_HOURS,
+    and its attempts and last error stay for the record. Returns how many."""
+    now = now or utcnow()
+    changed = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .values(
+            status=OutboxStatus.PENDING,
+            next_attempt_at=now,
+            claimed_until=None,
+            created_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if changed.rowcount:
+        log.info("Mail: %d failed message(s) put back in the queue", changed.rowcount)
+    return changed.rowcount

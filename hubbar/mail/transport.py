@@ -1,9 +1,11 @@
 """Turning an outbox message into an e-mail and handing it to the SMTP server (or, without a
 configured server, to the development outbox folder ``instance/outbox/``).
 
-Configuration comes from ``HUBBAR_MAIL_*`` (see ``hubbar/config.py``). A failed delivery raises
+Configuration comes from ``HUBBAR_MAIL_*`` (see ``hubbar/config.py``): STARTTLS on port 587 by
+default, implicit TLS with ``HUBBAR_MAIL_USE_SSL`` (or on port 465). A failed delivery raises
 ``DeliveryError`` with the server and the reason, never the password; the worker logs it and
-tries again later.
+tries again later, unless the server refused the message for good (a 5xx answer to the recipient
+or the message).
 """
 
 from __future__ import annotations
@@ -25,17 +27,26 @@ from hubbar.db import utcnow
 log = logging.getLogger(__name__)
 
 OUTBOX_FOLDER = "outbox"
+SMTPS_PORT = 465  # implicit TLS (RFC 8314)
+
+_warned: set[tuple[str, str]] = set()  # the configuration warnings logged by this process
 
 
 class DeliveryError(Exception):
-    """The message was not delivered. ``server_down`` says the server, not this message, is the
-    problem (unreachable, login refused, TLS failure): the other messages would fail the same
-    way, so the worker stops its run there."""
+    """The message was not delivered.
 
-    def __init__(self, reason: str, *, server_down: bool = False):
+    ``server_down``: the server, not this message, is the problem (unreachable, login refused,
+    TLS failure, the sender address refused): the other messages would fail the same way, so the
+    worker stops its run there. ``permanent``: the server refused this message for good (a 5xx
+    answer to its recipient or its content); trying again would only be refused again.
+    Everything else (a 4xx answer, a broken connection) is temporary.
+    """
+
+    def __init__(self, reason: str, *, server_down: bool = False, permanent: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.server_down = server_down
+        self.permanent = permanent
 
 
 class AttachmentLike(Protocol):
@@ -57,8 +68,18 @@ def build_message(
     date: datetime | None = None,
 ) -> EmailMessage:
     """The e-mail: plain text, with an HTML alternative when ``html`` is given, and the
-    attachments with the Content-Type given in their mimetype (parameters included, e.g.
-    ``text/calendar; method=REQUEST; charset=utf-8`` for an invitation Outlook understands)."""
+    attachments with the Content-Type given in their mimetype.
+
+    A calendar invitation (an attachment of type ``text/calendar; method=…``) is also the last
+    alternative of the body, the form Outlook acts on (it ignores a text/calendar attachment):
+
+        multipart/mixed
+          multipart/alternative: text/plain, text/html, text/calendar; method=REQUEST
+          application/ics (booking.ics, for calendars that only import files)
+
+    The file is sent as application/ics, as Google Calendar does, so that no client takes it
+    for a second invitation.
+    """
     email = EmailMessage()
     email["From"] = sender
     email["To"] = recipient
@@ -69,8 +90,19 @@ def build_message(
     email.set_content(text, cte="quoted-printable")
     if html:
         email.add_alternative(html, subtype="html", cte="quoted-printable")
+    attachments = list(attachments)
+    invitation = next((a for a in attachments if _is_invitation(a)), None)
+    if invitation is not None:
+        _maintype, _subtype, params = parse_mimetype(invitation.mimetype)
+        params.setdefault("charset", "utf-8")
+        # Base64 keeps the calendar's CRLF line ends and folded lines exactly as written.
+        email.add_alternative(
+            invitation.content, maintype="text", subtype="calendar", params=params
+        )
     for attachment in attachments:
         maintype, subtype, params = parse_mimetype(attachment.mimetype)
+        if attachment is invitation:
+            maintype, subtype, params = "application", "ics", {}
         email.add_attachment(
             attachment.content,
             maintype=maintype,
@@ -81,6 +113,11 @@ def build_message(
     # Last: making the message multipart moves the Content-* headers set before to a part.
     email["Content-Language"] = locale
     return email
+
+
+def _is_invitation(attachment: AttachmentLike) -> bool:
+    maintype, subtype, params = parse_mimetype(attachment.mimetype)
+    return (maintype, subtype) == ("text", "calendar") and "method" in params
 
 
 def parse_mimetype(mimetype: str) -> tuple[str, str, dict[str, str]]:
@@ -114,16 +151,42 @@ def deliver(email: EmailMessage) -> str:
     server = config.get("HUBBAR_MAIL_SERVER") or ""
     if not server:
         return _write_to_outbox(email)
+    port = int(config.get("HUBBAR_MAIL_PORT", 587))
+    # Port 465 is implicit TLS (SMTPS) by convention: STARTTLS there would never connect.
+    use_ssl = bool(config.get("HUBBAR_MAIL_USE_SSL", False)) or port == SMTPS_PORT
+    use_tls = bool(config.get("HUBBAR_MAIL_USE_TLS", True)) and not use_ssl
+    username = config.get("HUBBAR_MAIL_USERNAME") or ""
+    if username and not (use_tls or use_ssl):
+        _warn_once(
+            f"{server}:{port}",
+            "HUBBAR_MAIL_USERNAME is set but neither HUBBAR_MAIL_USE_TLS nor "
+            "HUBBAR_MAIL_USE_SSL: the password goes to %s unencrypted",
+        )
     _send_smtp(
         email,
         server=server,
-        port=int(config.get("HUBBAR_MAIL_PORT", 587)),
-        use_tls=bool(config.get("HUBBAR_MAIL_USE_TLS", True)),
-        username=config.get("HUBBAR_MAIL_USERNAME") or "",
+        port=port,
+        use_tls=use_tls,
+        use_ssl=use_ssl,
+        username=username,
         password=config.get("HUBBAR_MAIL_PASSWORD") or "",
         timeout=float(config.get("HUBBAR_MAIL_TIMEOUT", 10)),
     )
-    return f"{server}:{config.get('HUBBAR_MAIL_PORT', 587)}"
+    return f"{server}:{port}"
+
+
+def _warn_once(where: str, message: str) -> None:
+    """Log a configuration warning once per process and server (not once per message)."""
+    if (where, message) in _warned:
+        return
+    _warned.add((where, message))
+    log.warning(message, where)
+
+
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings for STARTTLS and implicit TLS: the system's trusted certificates, the
+    server's name checked."""
+    return ssl.create_default_context()
 
 
 def outbox_folder() -> Path:
@@ -157,6 +220,7 @@ def _send_smtp(
     server: str,
     port: int,
     use_tls: bool,
+    use_ssl: bool = False,
     username: str,
     password: str,
     timeout: float,
@@ -164,9 +228,12 @@ def _send_smtp(
     where = f"{server}:{port}"
     smtp = None
     try:
-        smtp = smtplib.SMTP(server, port, timeout=timeout)
+        if use_ssl:
+            smtp = smtplib.SMTP_SSL(server, port, timeout=timeout, context=tls_context())
+        else:
+            smtp = smtplib.SMTP(server, port, timeout=timeout)
         if use_tls:
-            smtp.starttls(context=ssl.create_default_context())
+            smtp.starttls(context=tls_context())
         if username:
             smtp.login(username, password)
     except smtplib.SMTPAuthenticationError as error:
@@ -201,10 +268,19 @@ def _send_smtp(
         smtp.send_message(email)
     except smtplib.SMTPRecipientsRefused as error:
         code, text = next(iter(error.recipients.values()), (0, b""))
-        raise DeliveryError(f"{where}: recipient refused ({code} {_text(text)})") from error
+        raise DeliveryError(
+            f"{where}: recipient refused ({code} {_text(text)})", permanent=_permanent(code)
+        ) from error
+    except smtplib.SMTPSenderRefused as error:
+        # The sender address (HUBBAR_MAIL_SENDER) is refused: every message would be.
+        code, text = error.smtp_code, _text(error.smtp_error)
+        raise DeliveryError(
+            f"{where}: sender {error.sender} refused ({code} {text})", server_down=True
+        ) from error
     except smtplib.SMTPResponseException as error:
         raise DeliveryError(
-            f"{where}: message refused ({error.smtp_code} {_text(error.smtp_error)})"
+            f"{where}: message refused ({error.smtp_code} {_text(error.smtp_error)})",
+            permanent=_permanent(error.smtp_code),
         ) from error
     except (OSError, smtplib.SMTPServerDisconnected) as error:  # the connection broke
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
@@ -215,6 +291,11 @@ def _send_smtp(
         # Accepted is accepted: a QUIT that fails afterwards must not make the worker send the
         # message again, so its errors are ignored.
         _close(smtp, quit=True)
+
+
+def _permanent(code: int) -> bool:
+    """A 5xx answer is the server's final word on this message (RFC 5321 §4.2.1)."""
+    return 500 <= int(code or 0) < 600
 
 
 def _close(smtp: smtplib.SMTP | None, *, quit: bool = False) -> None:

@@ -20,7 +20,10 @@ bp = Blueprint("mail", __name__)
 class MailPreferencesForm(FlaskForm):
     wanted = CheckboxList(
         _l("Send me"),
-        description=_l("Confirmations, cancellations, invitations and password links always come."),
+        description=_l(
+            "Confirmations, changes, cancellations, notices of released bookings, invitations "
+            "and password links always come."
+        ),
     )
 
 

@@ -60,7 +60,7 @@ def export(fmt: str):
     user = current_user._get_current_object()
     chosen = selections.read(request.args, user, local_today())
     k = current_app.config["HUBBAR_SMALL_GROUP_K"]
-    secret = current_app.config["SECRET_KEY"]
+    secret = current_app.config["HUBBAR_PSEUDONYM_KEY"]
     if fmt == "csv":
         key = request.args.get("table") or "metrics"
         if key not in CSV_TABLES:

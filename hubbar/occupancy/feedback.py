@@ -93,13 +93,14 @@ def satisfaction(
     last: date,
     *,
     organisation_ids: Sequence[int] | None = None,
-    user_ids: Sequence[int] | None = None,
+    person_ids: Sequence[int] | None = None,
     now: datetime | None = None,
 ) -> Satisfaction:
     """The feedback on the visits to ``hubs`` starting on the local dates ``first``..``last``
     (inclusive) and over by ``now``; with ``organisation_ids``, only the visits of people from
-    those home organisations; with ``user_ids``, only the visits of those people (a pilot's
-    participants: only they are offered feedback, so only their visits can have a response)."""
+    those home organisations; with ``person_ids`` (``Booking.person_id``), only the visits of
+    those people (a pilot's participants: only they are offered feedback, so only their visits
+    can have a response)."""
     now = (now or utcnow()).replace(microsecond=0)
     result = Satisfaction()
     if not hubs:
@@ -118,9 +119,9 @@ def satisfaction(
     if organisation_ids is not None:
         orgs = list(organisation_ids)
         where.append(Booking.organisation_id.in_(orgs) if orgs else false())
-    if user_ids is not None:
-        users = list(user_ids)
-        where.append(Booking.user_id.in_(users) if users else false())
+    if person_ids is not None:
+        people = list(person_ids)
+        where.append(Booking.person_id.in_(people) if people else false())
 
     groups = db.session.execute(
         select(

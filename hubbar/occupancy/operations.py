@@ -254,11 +254,12 @@ def previous_period(first: date, last: date) -> tuple[date, date]:
     return first - timedelta(days=length), first - timedelta(days=1)
 
 
-def pseudonym(user_id: int | None, secret: str) -> str:
-    """A stable pseudonym for a person: the same in every export, revealing nothing."""
-    if user_id is None:
+def pseudonym(person_id: int | None, secret: str) -> str:
+    """A stable pseudonym for a person (a booking's ``person_id``): the same in every export,
+    revealing nothing. An erased person keeps one pseudonym, unlinked from the old one."""
+    if person_id is None:
         return ""
-    digest = hmac.new(secret.encode(), f"user:{user_id}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(secret.encode(), f"user:{person_id}".encode(), hashlib.sha256).hexdigest()
     return f"P-{digest[:12]}"  # 48 bits: no collision among a city's staff
 
 
@@ -329,7 +330,8 @@ def raw_bookings(
             return moment.astimezone(zone).isoformat() if moment else ""
 
         for booking, desk, organisation, name in db.session.execute(query):
-            who = (name or "") if seen.names else pseudonym(booking.user_id, secret)
+            # An erased person has no name left: a pseudonym, even for those who see names.
+            who = name if seen.names and name else pseudonym(booking.person_id, secret)
             yield [
                 str(booking.id),
                 hub.name,

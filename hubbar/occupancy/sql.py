@@ -244,7 +244,7 @@ def in_period(d: Dialect, orgs: tuple[int, ...] | None, clocks: list[LocalDays],
         parts.append(f"""
             SELECT p.*, {local_day(d, clock, "p.starts")} AS day FROM (
                 SELECT b.hub_id AS hub_id, b.desk_id AS desk_id,
-                       b.organisation_id AS organisation_id, b.user_id AS user_id,
+                       b.organisation_id AS organisation_id, b.person_id AS user_id,
                        b.status AS status, b.checkin_required AS checkin_required, {converted}
                 FROM bookings b
                 WHERE b.hub_id IN ({hubs})
@@ -510,7 +510,7 @@ def counted_figures(d: Dialect, orgs: tuple[int, ...] | None, clocks: list[Local
         ),
         people AS MATERIALIZED (
             SELECT organisation_id, user_id, MIN(day) AS first_day, MAX(day) AS last_day
-            FROM x WHERE is_visit = 1 AND user_id IS NOT NULL
+            FROM x WHERE is_visit = 1
             GROUP BY organisation_id, user_id
         ),
         person AS (

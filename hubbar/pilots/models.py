@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -116,6 +118,11 @@ class Pilot(db.Model):
     fixed_cost_per_month: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
     price_per_booking: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Participants whose accounts were erased, so that the report's figures stay the same:
+    # [{"person_id": …, "organisation_id": …}], the person id their bookings now carry.
+    departed_participants: Mapped[list] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
 
     host_organisation: Mapped[Organisation] = relationship()
     hubs: Mapped[list[Hub]] = relationship(secondary=pilot_hubs, order_by=Hub.name)
@@ -125,6 +132,18 @@ class Pilot(db.Model):
     participants: Mapped[list[User]] = relationship(
         secondary=pilot_participants, order_by=User.display_name
     )
+
+    @property
+    def participant_count(self) -> int:
+        """Participants, counting those whose accounts were erased since."""
+        return len(self.participants) + len(self.departed_participants or [])
+
+    def participant_person_ids(self) -> list[int]:
+        """The person ids of every participant's bookings, erased ones' too."""
+        from hubbar.bookings.models import person_of
+
+        ids = [person_of(u.id) for u in self.participants]
+        return ids + [d["person_id"] for d in self.departed_participants or []]
 
     criteria: Mapped[list[Criterion]] = relationship(
         back_populates="pilot", order_by="Criterion.position", cascade="all, delete-orphan"

@@ -778,8 +778,11 @@ def participants_by_organisation(pilot: Pilot, k: int) -> list[tuple[str, int | 
     under ``k``, and of the next smallest until the hidden ones hold at least ``k`` people
     together, are None (shown as "< k"). Shown beside the total, a single hidden count would
     be the total minus the others (DESIGN.md, privacy; the rule of the occupancy figures)."""
-    organisations = {p.organisation_id: p.organisation for p in pilot.participants}
-    counts = Counter(p.organisation_id for p in pilot.participants)
+    departed = [d["organisation_id"] for d in pilot.departed_participants or []]
+    counts = Counter([p.organisation_id for p in pilot.participants] + departed)
+    organisations = {
+        o.id: o for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(counts)))
+    }
     hidden = hidden_groups([(i, organisations[i].name, n) for i, n in counts.items()], k)
     return [
         (organisations[i].name, None if i in hidden else n)

@@ -123,7 +123,7 @@ def report_pdf(report: Report) -> bytes:
 
     doc.heading(_("Changes to the criteria after the start"))
     if tables["criterion_changes"].rows:
-        _table(doc, tables["criterion_changes"], ("changed_at", "by", "before", "after"))
+        _table(doc, tables["criterion_changes"], ("changed_at", "before", "after"))
     else:
         doc.paragraph(_("The criteria were not changed after the pilot started."))
 

@@ -144,7 +144,7 @@ def build(pilot: Pilot, *, now: datetime | None = None) -> dict:
     seen = occupancy_ops.Access(occupancy_ops.EVALUATOR, tuple(hubs), None, names=False, k=k)
     occupancy_ops.protect(result, seen)
     # The response rate counts the participants' visits: only they are asked.
-    feedback = satisfaction(hubs, first, last, now=now, user_ids=[u.id for u in pilot.participants])
+    feedback = satisfaction(hubs, first, last, now=now, person_ids=pilot.participant_person_ids())
     values = {**{key: m.value for key, m in result.metrics.items()}, **feedback.metric_values()}
     suppressed = result.suppressed_metrics
     criteria = []
@@ -186,7 +186,7 @@ def build(pilot: Pilot, *, now: datetime | None = None) -> dict:
     )
     bookings = list(
         occupancy_ops.raw_bookings(
-            seen, first, last, config["SECRET_KEY"], hidden=result.hidden_organisations
+            seen, first, last, config["HUBBAR_PSEUDONYM_KEY"], hidden=result.hidden_organisations
         )
     )
     return {
@@ -200,7 +200,7 @@ def build(pilot: Pilot, *, now: datetime | None = None) -> dict:
         "host": pilot.host_organisation.name,
         "guests": [o.name for o in pilot.guest_organisations],
         "charging_model": pilot.charging_model.value,
-        "participants": len(pilot.participants),
+        "participants": pilot.participant_count,
         "participants_by_organisation": participants_by_organisation(pilot, k),
         "cost_per_desk_month": str(pilot.cost_per_desk_month),
         "fixed_cost_per_month": str(pilot.fixed_cost_per_month),
@@ -212,7 +212,8 @@ def build(pilot: Pilot, *, now: datetime | None = None) -> dict:
         "changes": [
             {
                 "changed_at": change.changed_at.isoformat(),
-                "by": change.user.display_name if change.user else "",
+                # Evaluators read the report: the change is an administrator's, unnamed.
+                "by": "",
                 "before": change.before,
                 "after": change.after,
             }

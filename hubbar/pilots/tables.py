@@ -322,14 +322,10 @@ def changes_table(report: Report) -> Table:
         _l("Changes to the criteria after the start"),
         (
             Column("changed_at", _l("When"), DATETIME),
-            Column("by", _l("Changed by")),
             Column("before", _l("Before")),
             Column("after", _l("After")),
         ),
-        [
-            [_local(c.changed_at, report), c.by, c.before or "–", c.after or "–"]
-            for c in report.changes
-        ],
+        [[_local(c.changed_at, report), c.before or "–", c.after or "–"] for c in report.changes],
     )
 
 

@@ -88,7 +88,7 @@ def test_me(client, world):
 def test_me_gives_the_calendar_feed_url_while_there_is_one(client, world):
     token = feeds.create_or_regenerate_feed(world.anna)
     body = call(client, "GET", "/api/v1/me", world.anna_token).get_json()
-    url = f"http://localhost/calendar/{token}.ics"
+    url = f"http://localhost:5000/calendar/{token}.ics"
     assert body["calendar_feed_url"] == url
     assert client.get(url).status_code == 200  # no token needed: the address is the secret
     erik = call(client, "GET", "/api/v1/me", world.erik_token).get_json()

@@ -301,6 +301,50 @@ def test_bad_input_on_the_page_is_a_field_error(app, booking, anna, data, field,
     assert snapshot() == before
 
 
+def test_the_same_time_on_the_page_says_nothing_changed(app, booking, anna):
+    with frozen(MONDAY, "16:00"):
+        client = as_user(app, anna)
+        before = snapshot()
+        response = client.post(
+            f"/bookings/{booking.id}/change", data=change_data(start="09:00", end="12:00")
+        )
+        assert response.status_code == 302
+        page = client.get(f"/bookings/{booking.id}")
+    assert shows(page, "Nothing changed: the booking already has that time.")
+    assert not shows(page, "The booking is changed")
+    assert snapshot() == before  # no event, no e-mail
+
+
+@pytest.mark.parametrize(
+    ("data", "missing"),
+    [
+        ({}, ["date", "start", "end"]),
+        ({"start": "13:00", "end": "15:00"}, ["date"]),
+        ({"date": DAY, "end": "15:00"}, ["start"]),
+        ({"date": "2026-12-02", "start": "13:00"}, ["end"]),
+    ],
+)
+def test_a_field_left_out_of_the_post_is_asked_for(app, booking, anna, data, missing):
+    """The form is filled with the booking's own values: a field not sent must not quietly
+    keep them (and an empty POST must not say the booking is changed)."""
+    with frozen(MONDAY, "16:00"):
+        client = as_user(app, anna)
+        before = snapshot()
+        response = client.post(f"/bookings/{booking.id}/change", data=data)
+    assert response.status_code == 422
+    messages = {
+        "date": "Enter a valid date, like 2026-03-31.",
+        "start": "Choose a time.",
+        "end": "Choose a time.",
+    }
+    for name in missing:
+        assert field_error(response, messages[name])
+    assert not shows(response, "The booking is changed")
+    assert not shows(response, "Nothing changed")
+    assert snapshot() == before
+    assert times(booking) == UNCHANGED
+
+
 def test_a_refusal_on_the_page_is_shown_and_changes_nothing(app, booking, desk, anna, erik):
     with frozen(MONDAY, "15:30"):
         ops.book(erik, erik, desk, at(DAY, "14:00"), at(DAY, "15:00"))

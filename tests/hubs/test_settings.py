@@ -40,6 +40,16 @@ def _settings(host, **changes) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def test_a_hub_without_cost_fields_costs_nothing(client, admin, ssa):
+    """A form that leaves out the amounts (an old page, a script) is no error: they are 0."""
+    response = client.post(
+        "/admin/hubs/new", data=_settings(ssa, cost_per_desk_month=None, fixed_cost_per_month=None)
+    )
+    assert response.status_code == 302
+    hub = db.session.scalar(select(Hub))
+    assert hub.cost_per_desk_month == 0 and hub.fixed_cost_per_month == 0
+
+
 def test_create_hub(client, admin, ssa):
     kuf = make_organisation(name="Kulturförvaltningen", code="KuF")
     response = client.post(

@@ -21,6 +21,7 @@ from tests.mail.test_messages import (
     book_anna,
     calendar_of,
     html,
+    invitation_part,
     plain,
     send_due,
     subject,
@@ -69,9 +70,8 @@ def test_confirmation_change_and_cancellation_update_one_calendar_event(smtp_ser
     assert "If nobody has checked in by 13:30, the desk is released for others." in body
     assert f"See or cancel the booking:\nhttp://localhost:5000/bookings/{booking.id}\n" in body
     assert "<h1>Your booking is changed</h1>" in html(change)
-    [part] = list(change.iter_attachments())
-    assert part.get_filename() == "booking.ics"
-    assert part.get_param("method") == "REQUEST"
+    assert invitation_part(change).get_param("method") == "REQUEST"
+    assert [f.get_filename() for f in change.iter_attachments()] == ["booking.ics"]
 
     calendars = [calendar_of(m) for m in (confirmation, change, cancellation)]
     assert [c["METHOD"] for c in calendars] == ["REQUEST", "REQUEST", "CANCEL"]

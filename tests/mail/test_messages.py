@@ -1,10 +1,11 @@
 """The booking e-mails as they arrive at a real SMTP server: confirmation (and on someone's
-behalf) with an .ics invitation, a weekly series in one e-mail, cancellation with the same UID
-and a higher SEQUENCE, the released no-show notice; each in the recipient's language."""
+behalf) with a calendar invitation Outlook acts on, a weekly series as one invitation per
+booking, cancellation with the same UID and a higher SEQUENCE, the released no-show notice
+(always sent: it takes the event out of the calendar); each in the recipient's language."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 
 import icalendar
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from hubbar.bookings import operations as ops
 from hubbar.bookings.models import Booking, BookingStatus
-from hubbar.errors import BookingConflict, PolicyViolation
+from hubbar.errors import BookingConflict, InvalidInput, PolicyViolation
 from hubbar.extensions import db
 from hubbar.mail import operations as mail
 from hubbar.mail.models import OutboxMessage, OutboxStatus
@@ -64,9 +65,20 @@ def subject(message) -> str:
     return " ".join(message["Subject"].split())
 
 
+def invitation_part(message):
+    """The text/calendar alternative of the body: what Outlook reads the invitation from."""
+    [alternative] = [p for p in message.walk() if p.get_content_type() == "multipart/alternative"]
+    [part] = [p for p in alternative.iter_parts() if p.get_content_type() == "text/calendar"]
+    return part
+
+
 def calendar_of(message) -> icalendar.Calendar:
-    [part] = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
-    return icalendar.Calendar.from_ical(part.get_payload(decode=True))
+    """The invitation, parsed (the attached .ics file holds the same)."""
+    content = invitation_part(message).get_payload(decode=True)
+    [file] = list(message.iter_attachments())
+    assert file.get_filename() in ("booking.ics", "cancel.ics")
+    assert file.get_payload(decode=True) == content
+    return icalendar.Calendar.from_ical(content)
 
 
 def the_event(calendar: icalendar.Calendar) -> icalendar.Event:
@@ -107,9 +119,18 @@ def test_confirmation_in_english_with_a_calendar_invitation(smtp_server, hub, an
     assert f'<a href="http://localhost:5000/bookings/{booking.id}">' in page
     assert "style=" not in page
 
-    [part] = list(message.iter_attachments())
-    assert part.get_filename() == "booking.ics"
-    assert part.get_param("method") == "REQUEST"
+    assert [p.get_content_type() for p in message.walk()] == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "text/calendar",  # Outlook reads the invitation from the body, not from a file
+        "application/ics",
+    ]
+    assert invitation_part(message).get_param("method") == "REQUEST"
+    assert invitation_part(message).get_param("charset") == "utf-8"
+    [file] = list(message.iter_attachments())
+    assert file.get_filename() == "booking.ics"
     calendar = calendar_of(message)
     assert calendar["METHOD"] == "REQUEST"
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Stockholm"]
@@ -165,8 +186,8 @@ def test_cancellation_cancels_the_same_calendar_event(smtp_server, hub, anna):
     assert body.startswith("Your booking is cancelled\n")
     assert "You cancelled this booking. The desk is free for others." in body
     assert "Check-in" not in body  # nothing to check in to any more
-    [part] = list(cancellation.iter_attachments())
-    assert part.get_param("method") == "CANCEL"
+    assert invitation_part(cancellation).get_param("method") == "CANCEL"
+    assert [f.get_filename() for f in cancellation.iter_attachments()] == ["cancel.ics"]
 
     first, cancelled = calendar_of(confirmation), calendar_of(cancellation)
     assert cancelled["METHOD"] == "CANCEL"
@@ -211,7 +232,9 @@ def test_book_any_and_a_conflict(smtp_server, hub, anna, erik):
     assert the_event(calendar_of(message))["UID"] == f"booking-{booking.id}@hubbar"
 
 
-def test_a_weekly_series_is_one_message_with_every_date_in_one_calendar(smtp_server, hub, anna):
+def test_each_booking_of_a_weekly_series_is_its_own_invitation(smtp_server, hub, anna):
+    """Outlook takes one event from an invitation: each date gets its own message, with its
+    own UID, and the dates that could not be booked get none."""
     with frozen("2026-11-30", "12:00"):
         # Erik has desk D1 on Thursday 3 December, so that date cannot be booked.
         erik = make_user(hub.host_organisation)
@@ -220,11 +243,11 @@ def test_a_weekly_series_is_one_message_with_every_date_in_one_calendar(smtp_ser
             anna,
             anna,
             hub.desks[0],
-            datetime(2026, 12, 1).date(),
-            datetime(2026, 1, 1, 9).time(),
-            datetime(2026, 1, 1, 11).time(),
+            date(2026, 12, 1),
+            time(9),
+            time(11),
             [1, 3],  # Tuesdays and Thursdays
-            datetime(2026, 12, 10).date(),
+            date(2026, 12, 10),
         )
     booked = [o.booking for o in results if o.booking]
     assert [o.day.isoformat() for o in results if o.booking is None] == ["2026-12-03"]
@@ -232,52 +255,84 @@ def test_a_weekly_series_is_one_message_with_every_date_in_one_calendar(smtp_ser
     send_due()
 
     mine = [m for m in smtp_server.messages if m["To"] == "anna@example.org"]
-    assert len(mine) == 1
-    [message] = mine
-    assert subject(message) == "Booked: 3 dates at Kungsklippan 6"
-    body = plain(message)
-    assert (
-        "Booked dates:\n"
-        "- Tuesday 2026-12-01, 09:00–11:00\n"
-        "- Tuesday 2026-12-08, 09:00–11:00\n"
-        "- Thursday 2026-12-10, 09:00–11:00\n" in body
-    )
-    assert "These dates could not be booked:\n- Thursday 2026-12-03\n" in body
-    calendar = calendar_of(message)
-    assert calendar["METHOD"] == "REQUEST"
-    events = calendar.walk("VEVENT")
-    assert [e["UID"] for e in events] == [f"booking-{b.id}@hubbar" for b in booked]
-    assert [e.decoded("DTSTART") for e in events] == [
-        datetime(2026, 12, d, 9, tzinfo=STOCKHOLM) for d in (1, 8, 10)
+    assert [subject(m) for m in mine] == [
+        "Booked: Kungsklippan 6, 2026-12-01 09:00–11:00",
+        "Booked: Kungsklippan 6, 2026-12-08 09:00–11:00",
+        "Booked: Kungsklippan 6, 2026-12-10 09:00–11:00",
     ]
-    assert {e["DTSTART"].params["TZID"] for e in events} == {"Europe/Stockholm"}
+    for message, booking, day in zip(mine, booked, (1, 8, 10), strict=True):
+        calendar = calendar_of(message)
+        assert calendar["METHOD"] == "REQUEST"
+        event = the_event(calendar)  # exactly one
+        assert event["UID"] == f"booking-{booking.id}@hubbar"
+        assert event.decoded("DTSTART") == datetime(2026, 12, day, 9, tzinfo=STOCKHOLM)
+        assert event["DTSTART"].params["TZID"] == "Europe/Stockholm"
 
 
-def test_a_released_no_show_is_told_unless_turned_off(smtp_server, hub, anna, erik):
+def test_each_confirmation_of_a_series_is_saved_with_its_booking(hub, anna, monkeypatch):
+    """The bookings of a series are committed one by one, each with its e-mail: a series that
+    stops half-way (the process dies) leaves no booking without its confirmation."""
+    from hubbar.mail import messages
+
+    confirm = messages.booking_confirmed
+    calls = []
+
+    def dies_at_the_second(booking, actor=None):
+        calls.append(booking)
+        if len(calls) == 2:
+            raise RuntimeError("the process died here")
+        return confirm(booking, actor)
+
+    monkeypatch.setattr(messages, "booking_confirmed", dies_at_the_second)
+    with frozen("2026-11-30", "12:00"), pytest.raises(RuntimeError):
+        ops.book_weekly(
+            anna, anna, hub.desks[0], date(2026, 12, 1), time(9), time(11), [1], date(2026, 12, 22)
+        )
+    db.session.rollback()
+    [booking] = db.session.scalars(select(Booking)).all()
+    [message] = db.session.scalars(select(OutboxMessage)).all()
+    assert (message.kind, message.user_id) == ("booking_confirmed", anna.id)
+    assert booking.starts_at == at(DAY, "09:00")
+
+
+def test_a_released_no_show_is_told_and_the_event_cancelled(smtp_server, hub, anna, erik):
+    """The notice carries the CANCEL that takes the event out of the calendar, so it cannot be
+    turned off: Erik, who turned it off while that was possible, gets it too."""
     with frozen("2026-11-30", "12:00"):
         absent = ops.book(anna, anna, hub.desks[0], at(DAY, "09:00"), at(DAY, "12:00"))
         quiet = ops.book(erik, erik, hub.desks[1], at(DAY, "09:00"), at(DAY, "12:00"))
-    set_preferences(erik, {"released"})
+    erik.mail_off = "released"
+    db.session.commit()
+    with pytest.raises(InvalidInput):
+        set_preferences(anna, {"released"})
     with frozen(DAY, "09:30"):
         assert sorted(ops.release_no_shows(), key=lambda b: b.id) == [absent, quiet]
     assert reload(absent).status is BookingStatus.RELEASED
     send_due()
 
-    released = [m for m in smtp_server.messages if "Released" in m["Subject"]]
-    assert [m["To"] for m in released] == ["anna@example.org"]
-    [message] = released
+    sent = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.kind == "released")
+        .order_by(OutboxMessage.recipient)  # released together: queued in either order
+    )
+    assert [(m.recipient, m.status) for m in sent] == [
+        ("anna@example.org", OutboxStatus.SENT),
+        ("erik@example.org", OutboxStatus.SENT),
+    ]
+    [message] = [m for m in smtp_server.messages if m["Subject"].startswith("Released")]
     assert subject(message) == "Released: Kungsklippan 6, 2026-12-01 09:00–12:00"
     assert (
         "Nobody checked in by 09:30, so the desk was released for others and the booking "
         "counts as a no-show." in plain(message)
     )
-    event = the_event(calendar_of(message))
-    assert calendar_of(message)["METHOD"] == "CANCEL"
+    assert "Choose which e-mails you get" not in plain(message)  # not an optional message
+    assert invitation_part(message).get_param("method") == "CANCEL"
+    calendar = calendar_of(message)
+    assert calendar["METHOD"] == "CANCEL"
+    event = the_event(calendar)
     assert event["UID"] == f"booking-{absent.id}@hubbar"
     assert event["SEQUENCE"] == 1
     assert event["STATUS"] == "CANCELLED"
-    kinds = db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.user_id == erik.id))
-    assert list(kinds) == ["booking_confirmed"]  # Erik turned the notice off
 
 
 def test_a_failing_mail_server_never_breaks_booking(app, mail_settings, hub, anna):
@@ -290,7 +345,7 @@ def test_a_failing_mail_server_never_breaks_booking(app, mail_settings, hub, ann
     )
     booking = book_anna(hub, anna)
     assert reload(booking).status is BookingStatus.CONFIRMED
-    result = send_due()
+    result = mail.send_due(now=at("2026-11-30", "12:01"))
     assert (result.sent, result.retried) == (0, 1)
     message = db.session.scalar(select(OutboxMessage))
     assert message.status is OutboxStatus.PENDING

@@ -155,21 +155,35 @@ def test_the_preferences_page_turns_optional_messages_off_and_on(app, client):
     html = page.get_data(as_text=True)
     assert "A reminder the afternoon before a booking" in html
     assert "pilot I evaluate" not in html  # not an evaluator
-    for kind in ("reminder", "checkin_reminder", "released"):  # all on to begin with
+    for kind in ("reminder", "checkin_reminder"):  # all on to begin with
         assert re.search(rf'<input[^>]*checked[^>]*value="{kind}"', html)
+    assert 'value="released"' not in html  # the released notice always comes
+    assert "notices of released bookings" in html
     assert '<a href="/profile/mail">' in client.get("/profile").get_data(as_text=True)
 
-    response = client.post("/profile/mail", data={"wanted": ["checkin_reminder", "released"]})
+    response = client.post("/profile/mail", data={"wanted": ["checkin_reminder"]})
     assert response.status_code == 302
     assert reload(anna).mail_off == "reminder"
-    assert not mail.wants(anna, "reminder") and mail.wants(anna, "released")
+    assert not mail.wants(anna, "reminder") and mail.wants(anna, "checkin_reminder")
 
     response = client.post("/profile/mail", data={})
-    assert reload(anna).mail_off == "checkin_reminder,released,reminder"
+    assert reload(anna).mail_off == "checkin_reminder,reminder"
 
     refused = client.post("/profile/mail", data={"wanted": ["booking_confirmed"]})
     assert refused.status_code == 422
-    assert reload(anna).mail_off == "checkin_reminder,released,reminder"
+    assert reload(anna).mail_off == "checkin_reminder,reminder"
+
+
+def test_a_stored_choice_that_is_no_longer_offered_does_not_break_the_page(app, client):
+    """The released notice could be turned off once; such a setting is dropped on saving."""
+    from tests.factories import make_user
+
+    anna = make_user(locale="en", mail_off="released")
+    login(client, anna)
+    assert client.get("/profile/mail").status_code == 200
+    response = client.post("/profile/mail", data={"wanted": ["checkin_reminder"]})
+    assert response.status_code == 302
+    assert reload(anna).mail_off == "reminder"
 
 
 def test_an_evaluator_also_chooses_the_pilot_messages(app, client):
@@ -179,9 +193,9 @@ def test_an_evaluator_also_chooses_the_pilot_messages(app, client):
     page = client.get("/profile/mail")
     html = page.get_data(as_text=True)
     assert 'value="pilot_ending"' in html and 'value="report_ready"' in html
-    assert re.search(r'<input[^>]*checked[^>]*value="released"', html)
+    assert re.search(r'<input[^>]*checked[^>]*value="checkin_reminder"', html)
     assert not re.search(r'<input[^>]*checked[^>]*value="reminder"', html)
-    client.post("/profile/mail", data={"wanted": ["reminder", "checkin_reminder", "released"]})
+    client.post("/profile/mail", data={"wanted": ["reminder", "checkin_reminder"]})
     assert reload(eva).mail_off == "pilot_ending,report_ready"
 
 

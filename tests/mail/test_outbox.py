@@ -146,10 +146,10 @@ def test_an_inactive_user_gets_nothing():
 def test_preferences_turn_off_only_optional_messages():
     user = make_user()
     assert all(mail.wants(user, kind) for kind in (*mail.OPTIONAL_KINDS, "confirmation"))
-    mail.set_preferences(user, {"reminder", "released"})
-    assert reload(user).mail_off == "released,reminder"
+    mail.set_preferences(user, {"reminder", "report_ready"})
+    assert reload(user).mail_off == "reminder,report_ready"
     assert not mail.wants(user, "reminder")
-    assert not mail.wants(user, "released")
+    assert not mail.wants(user, "report_ready")
     assert mail.wants(user, "checkin_reminder")
     assert mail.wants(user, "confirmation")
     assert mail.queue("reminder", user, subject="S", text="T") is None
@@ -162,7 +162,19 @@ def test_preferences_turn_off_only_optional_messages():
     assert mail.wants(user, "reminder")
 
 
-@pytest.mark.parametrize("off", [{"confirmation"}, {"reminder", "nonsense"}])
+def test_the_released_notice_cannot_be_turned_off():
+    """It carries the CANCEL that takes the booking out of the calendar. A setting stored
+    while it could be turned off no longer counts."""
+    user = make_user(mail_off="released,reminder")
+    assert mail.turned_off(user) == {"reminder"}
+    assert mail.wants(user, "released")
+    with pytest.raises(InvalidInput) as refused:
+        mail.set_preferences(user, {"released"})
+    assert refused.value.field == "mail_off"
+    assert reload(user).mail_off == "released,reminder"
+
+
+@pytest.mark.parametrize("off", [{"confirmation"}, {"reminder", "nonsense"}, {"released"}])
 def test_only_optional_messages_can_be_turned_off(off):
     user = make_user(mail_off="pilot_ending")
     with pytest.raises(InvalidInput) as refused:

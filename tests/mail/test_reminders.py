@@ -1,18 +1,19 @@
 """Reminders: the afternoon before a booking (16.00 at the hub unless configured), and a
 check-in reminder at the start when check-in is required; each once, however often the job
-runs, and none for someone who turned them off."""
+runs, none for someone who turned them off, and none that still waits when its booking is
+cancelled, moved, released or checked in. A run costs a few queries, not a few per booking."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hubbar import jobs
 from hubbar.bookings import operations as ops
 from hubbar.extensions import db
 from hubbar.mail import messages
 from hubbar.mail import operations as mail
-from hubbar.mail.models import OutboxMessage
+from hubbar.mail.models import OutboxMessage, OutboxStatus
 from tests.bookings.clock import at, frozen
 from tests.factories import make_hub, make_user
 from tests.helpers import sv
@@ -187,3 +188,121 @@ def test_no_checkin_reminder_for_someone_who_turned_it_off(hub, anna):
     mail.set_preferences(anna, {"checkin_reminder"})
     book(anna, hub.desks[0])
     assert reminders(DAY, "09:00") == 0
+
+
+# --- a reminder and the changes to its booking ---------------------------------------------
+
+
+def reminder_subjects(smtp_server) -> list[str]:
+    return [m["Subject"] for m in smtp_server.messages if not m["Subject"].startswith("Booked")]
+
+
+def test_a_waiting_reminder_is_withdrawn_when_the_booking_is_cancelled(smtp_server, hub, anna):
+    booking = book(anna, hub.desks[0])
+    mail.send_due(now=at("2026-11-27", "10:01"))  # the confirmation
+    with frozen("2026-11-30", "16:05"):
+        assert messages.send_reminders() == 1
+        ops.cancel(anna, booking)  # before the worker's next run
+    assert [m.kind for m in queued()] == ["booking_confirmed", "booking_cancelled"]
+    mail.send_due(now=at("2026-11-30", "16:06"))
+    assert reminder_subjects(smtp_server) == ["Cancelled: Kungsklippan 6, 2026-12-01 09:00–12:00"]
+
+
+def test_a_waiting_reminder_is_withdrawn_when_the_booking_is_moved(smtp_server, hub, anna):
+    """The reminder named the old time; the job queues one for the new time."""
+    booking = book(anna, hub.desks[0], day="2026-12-02")
+    with frozen("2026-12-01", "16:00"):
+        assert messages.send_reminders() == 1
+    with frozen("2026-12-01", "16:01"):
+        ops.change(anna, booking, at("2026-12-03", "09:00"), at("2026-12-03", "12:00"))
+    assert [m.kind for m in queued()] == ["booking_confirmed", "booking_changed"]
+    assert reminders("2026-12-02", "16:00") == 1
+    [reminder] = queued("reminder")
+    assert reminder.subject == "Reminder: Kungsklippan 6, 2026-12-03 09:00–12:00"
+
+
+def test_no_reminder_right_after_a_change_made_when_it_was_due(hub, anna):
+    """Moved at 17.00 the day before to 09.00 tomorrow: the change e-mail has just told the new
+    time, so the reminder due at 16.00 is not sent after it."""
+    booking = book(anna, hub.desks[0], day="2026-12-03")
+    with frozen("2026-11-30", "17:00"):
+        ops.change(anna, booking, at(DAY, "09:00"), at(DAY, "12:00"))
+    assert reminders("2026-11-30", "17:05") == 0
+    assert reminders(DAY, "08:55") == 0
+    assert queued("reminder") == []
+
+
+def test_a_booking_moved_before_its_reminder_was_due_gets_it(hub, anna):
+    booking = book(anna, hub.desks[0], day="2026-12-03")
+    with frozen("2026-11-30", "10:00"):
+        ops.change(anna, booking, at(DAY, "09:00"), at(DAY, "12:00"))
+    assert reminders("2026-11-30", "16:00") == 1
+
+
+def test_a_waiting_checkin_reminder_is_withdrawn_at_check_in_and_release(hub, anna):
+    erik = make_user(hub.host_organisation)
+    there = book(anna, hub.desks[0])
+    absent = book(erik, hub.desks[1])
+    assert reminders(DAY, "09:00") == 2  # the worker has not sent them yet
+    with frozen(DAY, "09:01"):
+        ops.check_in(anna, there)
+    assert [m.recipient for m in queued("checkin_reminder")] == [erik.email]
+    with frozen(DAY, "09:30"):
+        assert ops.release_no_shows() == [absent]
+    assert queued("checkin_reminder") == []
+    assert [m.recipient for m in queued("released")] == [erik.email]
+
+
+def test_a_reminder_already_sent_or_being_sent_stays(hub, anna):
+    """Only a reminder still waiting is withdrawn: one that went (or that a worker is sending
+    now) is history."""
+    erik = make_user(hub.host_organisation)
+    sent = book(anna, hub.desks[0])
+    sending = book(erik, hub.desks[1])
+    assert reminders("2026-11-30", "16:00") == 2
+    anna_reminder, erik_reminder = queued("reminder")
+    anna_reminder.status = OutboxStatus.SENT
+    erik_reminder.claimed_until = at("2026-11-30", "16:06")
+    db.session.commit()
+    with frozen("2026-11-30", "16:01"):
+        ops.cancel(anna, sent)
+        ops.cancel(erik, sending)
+    assert len(queued("reminder")) == 2
+
+
+# --- cost of a run -------------------------------------------------------------------------
+
+
+def statements_of(run) -> int:
+    """How many SQL statements ``run()`` sends to the database."""
+    count = 0
+
+    def counted(*_args):
+        nonlocal count
+        count += 1
+
+    db.session.expunge_all()  # nothing loaded beforehand: every object is read by the run
+    event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counted)
+    return count
+
+
+@pytest.mark.parametrize("bookings", [2, 10])
+def test_a_run_costs_a_few_queries_however_many_bookings(hub, bookings):
+    """The bookings are read with their hub, desk and booker, and the reminders queued before
+    are looked up at once: a run that queues nothing costs the same for 2 or 10 bookings, and
+    each reminder queued costs its insert and its read back."""
+    big = make_hub(host=hub.host_organisation, desks=10)
+    for n in range(bookings):
+        user = make_user(big.host_organisation)
+        book(user, big.desks[n])
+    with frozen("2026-11-30", "16:00"):
+        first = statements_of(messages.send_reminders)
+    with frozen("2026-11-30", "16:05"):
+        again = statements_of(messages.send_reminders)
+    assert len(queued("reminder")) == bookings
+    assert again <= 10
+    assert first <= again + 2 * bookings

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from hubbar.bookings.models import BookingStatus
+from hubbar.bookings.models import BookingStatus, person_of
 from hubbar.extensions import db
 from hubbar.occupancy.definitions import (
     BY_KEY,
@@ -162,12 +162,16 @@ def test_by_participant(feedback_week):
     """A pilot's report counts its participants' visits: only they are offered feedback."""
     hub, people = feedback_week
     participants = satisfaction(
-        [hub], MON, FRI, user_ids=[people["ulla"].id, people["tove"].id], now=AFTER
+        [hub],
+        MON,
+        FRI,
+        person_ids=[person_of(people["ulla"].id), person_of(people["tove"].id)],
+        now=AFTER,
     )
     assert (participants.visits, participants.responses, participants.declined) == (6, 3, 1)
     assert participants.response_rate == pytest.approx(3 / 6)  # a b c of a b c d e k
     assert [c[2] for c in participants.comments] == ["Lugnt och bra."]
-    assert satisfaction([hub], MON, FRI, user_ids=[], now=AFTER).visits == 0
+    assert satisfaction([hub], MON, FRI, person_ids=[], now=AFTER).visits == 0
 
 
 def test_one_day_periods_follow_local_dates(feedback_week):

@@ -8,6 +8,7 @@ import re
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from hubbar.extensions import db
@@ -113,8 +114,9 @@ def test_give_feedback(client, place, anna_visit):
     assert len(re.findall(r'type="radio"[^>]*name="rating"', page)) == 5
     for label in ("Very poor", "Poor", "Okay", "Good", "Very good"):
         assert f"<span>{label}</span>" in page
-    for label in Otherwise:
-        assert shows(form, str(label.label))
+    with force_locale(anna.locale):
+        for label in Otherwise:
+            assert shows(form, str(label.label))
     assert shows(form, "What would you have done otherwise?")
     assert shows(form, "Travel time saved (minutes)")
     assert shows(form, "Shown to evaluators in the pilot report, without your name.")
