@@ -147,13 +147,13 @@ We may process the data because it is necessary for performing a task carried ou
         {"sv": "Hur länge sparar vi uppgifterna?", "en": "How long do we keep your data?"},
         {
             "sv": """\
-- Dina bokningar, incheckningar och din feedback kopplas bort från dig efter {retention_months} månader. Då byts kopplingen till dig ut mot ett slumpat nummer. Statistiken stämmer fortfarande, men ingen kan se att det var du.
+- Dina bokningar, incheckningar och din feedback kopplas bort från ditt konto efter {retention_months} månader. Kvar blir en kod som bara tjänstens hemliga nyckel kan koppla till dig, så att statistiken stämmer. Ingen som använder hubbar kan se att det var du. Tar du bort ditt konto byts koden mot ett slumpat nummer, och då går det inte längre att koppla bokningarna till dig alls.
 - Har du inte använt tjänsten på {inactive_months} månader får du ett e-postmeddelande om att ditt konto kommer att tas bort. Använder du inte tjänsten inom {notice_days} dagar efter det tas kontot bort, och dina bokningar kopplas bort från dig på samma sätt.
 - Inloggningsförsök sparas i ett dygn. De behövs för att stoppa den som försöker gissa lösenord.
 - E-postmeddelanden som tjänsten har skickat sparas i {sent_mail_days} dagar.
 - Ditt konto finns kvar så länge du använder tjänsten, tills du själv tar bort det eller tills din organisation avslutar det.""",
             "en": """\
-- Your bookings, check-ins and feedback are separated from you after {retention_months} months. The link to you is then replaced by a random number. The statistics stay correct, but nobody can see that it was you.
+- Your bookings, check-ins and feedback are separated from your account after {retention_months} months. What remains is a code that only the service's secret key can link to you, so that the statistics stay correct. Nobody using hubbar can see that it was you. If you delete your account, the code is replaced by a random number, and the bookings can no longer be linked to you at all.
 - If you have not used the service for {inactive_months} months, you get an e-mail saying that your account will be deleted. If you do not use the service within {notice_days} days after that, the account is deleted and your bookings are separated from you in the same way.
 - Login attempts are kept for one day. They are needed to stop anyone trying to guess passwords.
 - E-mails the service has sent are kept for {sent_mail_days} days.

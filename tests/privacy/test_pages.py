@@ -135,7 +135,7 @@ def test_default_texts_show_the_configured_figures(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "HUBBAR_SMALL_GROUP_K", 5)
 
     page = text(client.get("/privacy"))
-    assert "kopplas bort från dig efter 18 månader" in page
+    assert "kopplas bort från ditt konto efter 18 månader" in page
     assert "Har du inte använt tjänsten på 13 månader" in page
     assert "inom 45 dagar efter det" in page
     assert "sparas i 21 dagar" in page
@@ -148,7 +148,7 @@ def test_default_texts_show_the_configured_figures(app, client, monkeypatch):
 
     english(client)
     page = text(client.get("/privacy"))
-    assert "separated from you after 18 months" in page
+    assert "separated from your account after 18 months" in page
     assert "within 45 days after that" in page
 
 
