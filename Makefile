@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: demo test install translations extract-messages lint clean bench-occupancy
+.PHONY: demo test test-browser install translations extract-messages lint clean bench-occupancy
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("hubbar needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -34,6 +34,10 @@ demo: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Only the browser journeys and axe scans (Debian's Chromium: apt-get install -y chromium).
+test-browser: install
+	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check hubbar tests bench

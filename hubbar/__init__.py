@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
     security.init_app(app)
 
+    from hubbar.accessibility.views import bp as accessibility_bp
     from hubbar.accounts.views import bp as accounts_bp
     from hubbar.audit.views import bp as audit_bp
     from hubbar.bookings.feed_views import bp as feeds_bp
@@ -63,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (*blueprints, *pilot_blueprints, audit_bp, mail_bp, privacy_pages_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(privacy_account_bp)
+    app.register_blueprint(accessibility_bp)
 
     from hubbar.api.views import bp as api_bp
 

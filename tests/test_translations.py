@@ -141,3 +141,31 @@ def test_login_page_is_swedish_by_default_and_english_on_request(client):
 
     _choose_language(client, "sv")
     assert "Logga in" in _page(client, "/login")
+
+
+# Words a template may show as they are: a language's own name (a language is offered in its
+# own words), file formats, and the product's name.
+UNTRANSLATED_ON_PURPOSE = {"hubbar", "English", "Svenska", "In", "På", "svenska", "PDF", "XLSX"}
+UNTRANSLATED_ON_PURPOSE |= {"CSV", "ics"}
+
+
+def _visible_text(source: str) -> str:
+    """A template's text outside Jinja expressions, tags, <pre> and <code> (examples of input
+    such as a CSV file are shown as they are)."""
+    for pattern in (r"{#.*?#}", r"{{.*?}}", r"{%.*?%}"):
+        source = re.sub(pattern, " ", source, flags=re.S)
+    source = re.sub(r"<(script|style|pre|code)\b.*?</\1>", " ", source, flags=re.S)
+    source = re.sub(r'[\w-]+="[^"]*"', " ", source)  # attributes written by a macro
+    source = re.sub(r"<[^>]*>", " ", source, flags=re.S)
+    return re.sub(r"&[a-z]+;|&#\d+;", " ", source)
+
+
+def test_templates_show_no_words_outside_translations():
+    """Every word a page shows goes through gettext, so it has a Swedish and an English form."""
+    stray = {}
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        words = re.findall(r"[A-Za-zÅÄÖåäöÉé]{2,}", _visible_text(path.read_text()))
+        found = [w for w in words if w not in UNTRANSLATED_ON_PURPOSE]
+        if found:
+            stray[str(path.relative_to(ROOT))] = found[:10]
+    assert stray == {}

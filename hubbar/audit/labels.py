@@ -44,6 +44,7 @@ ACTION_NAMES = {
     "pilot.create": _l("Pilot created"),
     "pilot.update": _l("Pilot changed"),
     "pilot.participants": _l("Pilot participants changed"),
+    "accessibility.report": _l("Accessibility problem reported"),
     "pilot.status": _l("Pilot status changed"),
     "pilot.report": _l("Pilot report generated"),
     "criterion.add": _l("Evaluation criterion added"),

@@ -366,6 +366,7 @@ TABLE: dict[str, Row] = {
     # Privacy (issue 7)
     "/privacy": row(GET=PUBLIC),
     "/privacy/record": row(GET=PUBLIC),
+    "/accessibility": row(GET=PUBLIC, POST=send(PUBLIC, description="Knappen syns inte")),
     "/profile/privacy": row(GET=EVERYONE_LOGGED_IN, POST=send(EVERYONE_LOGGED_IN, show_name="y")),
     "/profile/export.json": row(GET=EVERYONE_LOGGED_IN),
     "/profile/export.zip": row(GET=EVERYONE_LOGGED_IN),

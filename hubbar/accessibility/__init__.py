@@ -1,0 +1,1 @@
+"""The accessibility statement (tillgänglighetsredogörelse) and its form for reporting problems."""
