@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 DEMO_PASSWORD = "hubbar-demo"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -232,3 +233,28 @@ def click_label_of(page, selector: str) -> None:
     clicking its label, as a pointer user would."""
     input_id = page.locator(selector).get_attribute("id")
     page.locator(f"label[for='{input_id}']").click()
+
+
+def either(sv: str, en: str) -> re.Pattern:
+    """An accessible name in either language, exactly."""
+    return re.compile(f"^({re.escape(sv)}|{re.escape(en)})$")
+
+
+def check_both(page, base: str, width: int, redo=None) -> None:
+    """Scan the page in Swedish, then in English, and go back to Swedish. A page that answers a
+    form post is reached again in English by ``redo`` (the language switch shows its GET)."""
+    url = page.url
+    for language in ("sv", "en"):
+        if language == "en":
+            set_language(page, base, "en")
+            if redo is not None:
+                redo()
+            elif page.url != url:
+                page.goto(url)
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        scan(page)
+        if width < 400:
+            no_horizontal_scroll(page)
+    set_language(page, base, "sv")
+    if redo is None and page.url != url:
+        page.goto(url)

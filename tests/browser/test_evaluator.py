@@ -11,34 +11,16 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import login, no_horizontal_scroll, scan, set_language
+from tests.browser.helpers import (
+    check_both,
+    either,
+    login,
+)
 
 pytestmark = pytest.mark.browser
 
 EVALUATOR = "utvardering@hubbar.example.org"
 PILOT = "Touch down Kungsklippan"
-
-
-def either(sv: str, en: str) -> re.Pattern:
-    """An accessible name in either language, exactly."""
-    return re.compile(f"^({re.escape(sv)}|{re.escape(en)})$")
-
-
-def check_both(page, base: str, width: int) -> None:
-    """Scan the page in Swedish, then in English, and go back to Swedish."""
-    url = page.url
-    for language in ("sv", "en"):
-        if language == "en":
-            set_language(page, base, "en")
-            if page.url != url:
-                page.goto(url)
-        expect(page.locator("html")).to_have_attribute("lang", language)
-        scan(page)
-        if width < 400:
-            no_horizontal_scroll(page)
-    set_language(page, base, "sv")
-    if page.url != url:
-        page.goto(url)
 
 
 def download(page, name: re.Pattern) -> tuple[str, bytes]:

@@ -12,7 +12,11 @@ import pytest
 from playwright.sync_api import expect
 
 from hubbar.hubs.calendar import closed_holidays
-from tests.browser.helpers import login, no_horizontal_scroll, scan, set_language
+from tests.browser.helpers import (
+    check_both,
+    either,
+    login,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -33,31 +37,6 @@ RUNS = {
         "offset": 1,
     },
 }
-
-
-def either(sv: str, en: str) -> re.Pattern:
-    """An accessible name in either language, exactly."""
-    return re.compile(f"^({re.escape(sv)}|{re.escape(en)})$")
-
-
-def check_both(page, base: str, width: int, redo=None) -> None:
-    """Scan the page in Swedish, then in English, and go back to Swedish. A page that answers a
-    form post is reached again in English by ``redo`` (the language switch shows its GET)."""
-    url = page.url
-    for language in ("sv", "en"):
-        if language == "en":
-            set_language(page, base, "en")
-            if redo is not None:
-                redo()
-            elif page.url != url:
-                page.goto(url)
-        expect(page.locator("html")).to_have_attribute("lang", language)
-        scan(page)
-        if width < 400:
-            no_horizontal_scroll(page)
-    set_language(page, base, "sv")
-    if redo is None and page.url != url:
-        page.goto(url)
 
 
 def open_weekdays(first: date, count: int) -> list[date]:
