@@ -57,11 +57,19 @@ def login():
         except DomainError as error:
             form_error(form, error)
         else:
-            security.renew_session()  # a new session for the logged-in user, language kept
-            login_user(user, remember=form.remember.data)
+            _log_in(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s!", name=user.display_name), "success")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
+
+
+def _log_in(user, remember: bool = False) -> None:
+    """Log ``user`` in on a new session (language kept): nothing planted in the session before,
+    such as a known CSRF token, outlives the login, and a remember cookie of whoever was logged
+    in before is deleted unless this login sets a new one."""
+    security.renew_session()
+    logout_user()  # after the new session: it marks an earlier remember cookie for deletion
+    login_user(user, remember=remember)
 
 
 @bp.post("/logout")
@@ -161,9 +169,7 @@ def accept_invitation(token: str):
         except DomainError as error:
             form_error(form, error)
         else:
-            logout_user()
-            security.renew_session()
-            login_user(user)
+            _log_in(user)
             flash(_("Your password is set. Welcome to hubbar!"), "success")
             return redirect(url_for("web.home"))
     return render_template("accounts/invitation.html", form=form, invited=user)
@@ -204,9 +210,7 @@ def password_reset(token: str):
         except DomainError as error:
             form_error(form, error)
         else:
-            logout_user()
-            security.renew_session()
-            login_user(user)
+            _log_in(user)
             flash(_("Your password is changed."), "success")
             return redirect(url_for("web.home"))
     status = 422 if form.is_submitted() else 200
