@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: demo test test-browser install translations extract-messages lint clean bench-occupancy
+.PHONY: demo test test-browser install translations extract-messages lint clean bench-occupancy bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("hubbar needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -49,3 +49,9 @@ clean:
 # Time every occupancy metric for one hub over a year of 100,000 bookings (PostgreSQL).
 bench-occupancy: $(VENV)/.installed
 	$(BIN)/python bench/occupancy.py
+
+# The city-scale benchmark (bench/README.md): seed SCALE (S, M or L) into PostgreSQL, start
+# gunicorn, measure every scenario. `make bench` runs S in a few minutes; `make bench SCALE=M`.
+SCALE ?= S
+bench: $(VENV)/.installed translations
+	$(BIN)/python bench/city.py --scale $(SCALE) $(BENCH_ARGS)

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from flask_babel import gettext as _
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from hubbar.errors import InvalidInput, NotAllowed
@@ -47,3 +48,12 @@ def check_calendar_date(day: date, field: str) -> None:
             ),
             field=field,
         )
+
+
+def commit_bookkeeping() -> None:
+    """Commit without waiting for the write-ahead log to reach the disk (PostgreSQL): for
+    bookkeeping whose loss in a crash harms nothing, such as when a token was last used.
+    The commit is still atomic; only the last few such writes could be lost in a crash."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    db.session.commit()

@@ -747,6 +747,147 @@ PATHS.update(
     }
 )
 
+PATHS.update(
+    {
+        "/api/v1/hubs/{hub_id}/desks": {
+            "get": _op(
+                "The desks of a hub",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["hub", "desks"],
+                            "properties": {
+                                "hub": _ref("HubRef"),
+                                "desks": {"type": "array", "items": _ref("Desk")},
+                            },
+                        },
+                        "The desks, by label.",
+                    ),
+                    "404": _error("NotFound"),
+                },
+                operationId="hubDesks",
+                description="For those who may book at the hub and its managers.",
+                parameters=[HUB_ID],
+            )
+        },
+        "/api/v1/hubs/{hub_id}/bookings": {
+            "get": _op(
+                "A hub's bookings over at most a month, with the bookers' names",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["hub", "from", "to", "bookings"],
+                            "properties": {
+                                "hub": _ref("HubRef"),
+                                "from": {"type": "string", "format": "date"},
+                                "to": {"type": "string", "format": "date"},
+                                "bookings": {
+                                    "type": "array",
+                                    "items": {
+                                        "allOf": [
+                                            _ref("Booking"),
+                                            {
+                                                "type": "object",
+                                                "properties": {
+                                                    "user": {
+                                                        "type": ["object", "null"],
+                                                        "properties": {
+                                                            "id": {"type": "integer"},
+                                                            "name": {"type": "string"},
+                                                        },
+                                                        "description": "The person booked "
+                                                        "for; null once the retention rule "
+                                                        "has unlinked the booking.",
+                                                    }
+                                                },
+                                            },
+                                        ]
+                                    },
+                                },
+                            },
+                        },
+                        "Every booking starting on the local dates from..to, by start and desk.",
+                    ),
+                    **OCCUPANCY_ERRORS,
+                },
+                operationId="hubBookings",
+                description="For the hub's managers (and system admins); at most 31 days.",
+                parameters=[HUB_ID, *PERIOD],
+            )
+        },
+        "/api/v1/hubs/{hub_id}/occupancy/heatmap": {
+            "get": _op(
+                "A hub's booked share by weekday and hour",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["hub", "from", "to", "counted_until", "heatmap"],
+                            "properties": {
+                                "hub": _ref("HubRef"),
+                                "from": {"type": "string", "format": "date"},
+                                "to": {"type": "string", "format": "date"},
+                                "counted_until": TIME,
+                                "heatmap": {"type": "array", "items": _row_schema("heatmap")},
+                            },
+                        },
+                        "The dashboard's weekday × hour table.",
+                    ),
+                    **OCCUPANCY_ERRORS,
+                },
+                operationId="hubHeatmap",
+                description="For those who may see the hub's occupancy, as the full figures.",
+                parameters=[HUB_ID, *PERIOD],
+            )
+        },
+        "/api/v1/organisations/{org_id}/occupancy": {
+            "get": _op(
+                "How an organisation's staff used the hubs open to them",
+                {
+                    "200": _json(
+                        {
+                            "allOf": [
+                                _ref("Occupancy"),
+                                {
+                                    "type": "object",
+                                    "required": ["organisation", "hubs"],
+                                    "properties": {
+                                        "organisation": {
+                                            "type": "object",
+                                            "properties": {
+                                                "id": {"type": "integer"},
+                                                "code": {"type": "string"},
+                                                "name": {"type": "string"},
+                                            },
+                                        },
+                                        "hubs": {"type": "array", "items": _ref("HubRef")},
+                                    },
+                                },
+                            ]
+                        },
+                        "Every metric over the hubs the organisation hosts or is admitted to, "
+                        "counting only its own staff's bookings (no hub key).",
+                    ),
+                    **OCCUPANCY_ERRORS,
+                },
+                operationId="organisationOccupancy",
+                description="For the organisation's admins and system admins.",
+                parameters=[
+                    {
+                        "name": "org_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer", "minimum": 1},
+                    },
+                    *PERIOD,
+                ],
+            )
+        },
+    }
+)
+
 # --- pilots --------------------------------------------------------------------------------
 
 SCHEMAS["PilotSummary"] = {

@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from hubbar.accounts.models import User
 from hubbar.api.models import ApiToken
 from hubbar.db import utcnow
 from hubbar.errors import DomainError, InvalidInput, NotFound
 from hubbar.extensions import db
+from hubbar.operations import commit_bookkeeping
 
 TOKEN_PREFIX = "hubbar_"
 TOKEN_LIFETIME = timedelta(days=90)
@@ -79,7 +81,11 @@ def user_for_token(token: str | None, *, now: datetime | None = None) -> User:
     now = now or utcnow()
     if not token:
         raise Unauthorized(_("Send an access token in the Authorization header: Bearer <token>."))
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    row = db.session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == hash_token(token))
+        .options(joinedload(ApiToken.user).joinedload(User.organisation))
+    )
     if row is None or not row.is_valid(now):
         raise Unauthorized(_("The access token is not valid. It may have expired or been revoked."))
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
@@ -87,7 +93,7 @@ def user_for_token(token: str | None, *, now: datetime | None = None) -> User:
         # API use is use of the account (the inactive-account rule, issue 7's retention).
         row.user.last_seen_at = now
         row.user.deletion_warned_at = None
-        db.session.commit()
+        commit_bookkeeping()
     return row.user
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time
 import flask_babel
 from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from hubbar.accounts import operations as accounts_ops
@@ -30,7 +31,7 @@ from hubbar.bookings.models import Booking
 from hubbar.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from hubbar.extensions import db
 from hubbar.hubs.models import Desk, Equipment, Hub
-from hubbar.hubs.operations import bookable_hubs
+from hubbar.hubs.operations import DeskSummary, bookable_hubs, desk_summaries
 from hubbar.occupancy import operations as occupancy_ops
 from hubbar.occupancy import tables as occupancy_tables
 from hubbar.occupancy.exports import csv_response, filename
@@ -353,7 +354,7 @@ def booking_json(booking: Booking) -> dict:
     }
 
 
-def desk_json(desk: Desk) -> dict:
+def desk_json(desk: Desk | DeskSummary) -> dict:
     return {
         "id": desk.id,
         "label": desk.label,
@@ -363,13 +364,13 @@ def desk_json(desk: Desk) -> dict:
     }
 
 
-def hub_json(hub: Hub) -> dict:
+def hub_json(hub: Hub, desks: list[DeskSummary]) -> dict:
     return {
         "id": hub.id,
         "name": hub.name,
         "address": hub.address,
         "timezone": hub.timezone,
-        "desks": [desk_json(d) for d in hub.desks],
+        "desks": [desk_json(d) for d in desks],
         "opening_hours": [
             {
                 "weekday": row.weekday,
@@ -453,7 +454,19 @@ def my_data():
 
 @bp.get("/hubs")
 def hubs():
-    return jsonify({"hubs": [hub_json(h) for h in bookable_hubs(_caller())]})
+    hubs = bookable_hubs(_caller(), selectinload(Hub.opening_hours))
+    desks = desk_summaries([h.id for h in hubs])
+    return jsonify({"hubs": [hub_json(h, desks[h.id]) for h in hubs]})
+
+
+@bp.get("/hubs/<int:hub_id>/desks")
+def desks(hub_id: int):
+    """The desks of a hub the caller may book at, by label."""
+    hub = _hub(_caller(), hub_id)
+    desks = desk_summaries([hub.id])[hub.id]
+    return jsonify(
+        {"hub": {"id": hub.id, "name": hub.name}, "desks": [desk_json(d) for d in desks]}
+    )
 
 
 @bp.get("/hubs/<int:hub_id>/availability")
@@ -623,6 +636,74 @@ def hub_occupancy(hub_id: int):
         user, [hub], first, last, k=current_app.config["HUBBAR_SMALL_GROUP_K"]
     )
     return jsonify(occupancy_json(result, seen, hub))
+
+
+@bp.get("/hubs/<int:hub_id>/occupancy/heatmap")
+def hub_heatmap(hub_id: int):
+    """The share of desk-hours booked by weekday and hour of the day (the dashboard's heatmap)."""
+    user = _caller()
+    hub, _seen = _occupancy_hub(user, hub_id)
+    first, last = _period()
+    result, seen = occupancy_ops.occupancy(
+        user, [hub], first, last, k=current_app.config["HUBBAR_SMALL_GROUP_K"]
+    )
+    return jsonify(
+        {
+            "hub": {"id": hub.id, "name": hub.name},
+            "from": result.first.isoformat(),
+            "to": result.last.isoformat(),
+            "counted_until": _iso(result.counted_until, hub),
+            "heatmap": _records(occupancy_tables.heatmap_table(result, seen)),
+        }
+    )
+
+
+@bp.get("/hubs/<int:hub_id>/bookings")
+def hub_bookings(hub_id: int):
+    """A hub's bookings starting in the period (at most a month), with the bookers' names:
+    for the hub's managers."""
+    user = _caller()
+    hub = _hub(user, hub_id)
+    first, last = _query_date("from"), _query_date("to")
+    rows = booking_ops.hub_bookings(user, hub, first, last)
+    return jsonify(
+        {
+            "hub": {"id": hub.id, "name": hub.name},
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "bookings": [
+                booking_json(b)
+                | {"user": {"id": b.user.id, "name": b.user.display_name} if b.user else None}
+                for b in rows
+            ],
+        }
+    )
+
+
+@bp.get("/organisations/<int:org_id>/occupancy")
+def organisation_occupancy(org_id: int):
+    """How an organisation's staff used the hubs open to them: every metric, counting only
+    their bookings, with the tables behind them (for its admins and system admins)."""
+    user = _caller()
+    if not 1 <= org_id <= MAX_ID:
+        raise NotFound(_("No such organisation."))
+    first, last = _period()
+    organisation, result, seen = occupancy_ops.organisation_occupancy(
+        user, org_id, first, last, k=current_app.config["HUBBAR_SMALL_GROUP_K"]
+    )
+    body = occupancy_json(result, seen, result.hubs[0])
+    del body["hub"]
+    return jsonify(
+        {
+            "organisation": {
+                "id": organisation.id,
+                "code": organisation.code,
+                "name": organisation.name,
+            },
+            "hubs": [{"id": h.id, "name": h.name} for h in result.hubs],
+            **body,
+        }
+    )
 
 
 @bp.get("/hubs/<int:hub_id>/bookings.csv")

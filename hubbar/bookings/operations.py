@@ -18,6 +18,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from hubbar.accounts.models import User
@@ -35,6 +36,7 @@ from hubbar.extensions import db
 from hubbar.formats import fmt_date, fmt_datetime, fmt_time
 from hubbar.hubs.calendar import DaySchedule, hub_days
 from hubbar.hubs.models import Desk, Equipment, Hub, OutOfService
+from hubbar.hubs.operations import DeskSummary, desk_summaries
 from hubbar.mail import messages
 from hubbar.operations import require
 
@@ -430,14 +432,14 @@ def held_from(starts: datetime, now: datetime) -> datetime:
     return max(starts, now)
 
 
-def matching_desks(hub: Hub, equipment: list[Equipment] | tuple = ()) -> list[Desk]:
+def matching_desks(hub: Hub, equipment: list[Equipment] | tuple = ()) -> list[DeskSummary]:
     """Active desks with all the wished equipment, best match first: an accessible desk last
     unless it was asked for (it should stay free for someone who needs it), then the fewest
-    extras, then by label."""
+    extras, then by label. Read as plain rows: a search at a big hub builds no ORM objects."""
     wanted = set(equipment)
-    desks = [d for d in hub.active_desks if wanted <= set(d.equipment)]
+    desks = [d for d in desk_summaries([hub.id])[hub.id] if d.active and wanted <= set(d.equipment)]
 
-    def spare_accessible(desk: Desk) -> bool:
+    def spare_accessible(desk: DeskSummary) -> bool:
         return Equipment.ACCESSIBLE in desk.equipment and Equipment.ACCESSIBLE not in wanted
 
     return sorted(
@@ -464,7 +466,7 @@ def book_any(
         if state.state != "free":
             continue
         try:
-            return book(actor, user, state.desk, starts, ends, now=now)
+            return book(actor, user, db.session.get(Desk, state.desk.id), starts, ends, now=now)
         except BookingConflict:
             continue  # someone took it a moment ago: try the next one
     record_demand_miss(hub, user, starts, ends, "booking", now=now)
@@ -834,7 +836,7 @@ def complete_past(now: datetime | None = None) -> list[Booking]:
 class DeskState:
     """A desk over a wanted window: free for all of it, partly, or not, and why."""
 
-    desk: Desk
+    desk: DeskSummary
     state: str  # free | partly | booked | out_of_service | closed
     reason: str = ""
     free: list[tuple[datetime, datetime]] = field(default_factory=list)
@@ -975,10 +977,12 @@ def search(
 def my_bookings(user: User, now: datetime | None = None) -> tuple[list[Booking], list[Booking]]:
     """The user's upcoming and ongoing bookings (soonest first) and past ones (newest first)."""
     now = now or utcnow()
+    loaded = (joinedload(Booking.desk), joinedload(Booking.hub))
     upcoming = db.session.scalars(
         select(Booking)
         .where(Booking.user_id == user.id, Booking.is_active, Booking.occupied_until > now)
         .order_by(Booking.starts_at)
+        .options(*loaded)
     ).all()
     past = db.session.scalars(
         select(Booking)
@@ -988,8 +992,33 @@ def my_bookings(user: User, now: datetime | None = None) -> tuple[list[Booking],
         )
         .order_by(Booking.starts_at.desc())
         .limit(50)
+        .options(*loaded)
     ).all()
     return list(upcoming), list(past)
+
+
+MAX_LIST_DAYS = 31
+
+
+def hub_bookings(user: User, hub: Hub, first: date, last: date) -> list[Booking]:
+    """Every booking of a hub starting on the local dates ``first``..``last`` (at most a
+    month), by start and desk, with desk and booker loaded: for the hub's managers."""
+    if not hub.can_manage(user):
+        raise NotAllowed(_("Only the hub's managers can list its bookings."))
+    if last < first:
+        raise InvalidInput(_("The last day must not be before the first."), field="to")
+    if (last - first).days + 1 > MAX_LIST_DAYS:
+        raise InvalidInput(_("Choose a period of at most %(n)d days.", n=MAX_LIST_DAYS), field="to")
+    starts = local_datetime(hub, first, time(0))
+    ends = local_datetime(hub, last + timedelta(days=1), time(0))
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.hub_id == hub.id, Booking.starts_at >= starts, Booking.starts_at < ends)
+            .options(joinedload(Booking.desk), joinedload(Booking.user))
+            .order_by(Booking.starts_at, Booking.desk_id, Booking.id)
+        )
+    )
 
 
 def bookings_on_desk(desk: Desk, starts: datetime, ends: datetime) -> list[Booking]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from hubbar.accounts.models import Organisation, User
 from hubbar.audit.operations import apply_changes, record
@@ -29,6 +29,7 @@ from hubbar.hubs.models import (
     Hub,
     OpeningHours,
     OutOfService,
+    hub_admissions,
 )
 from hubbar.operations import check_calendar_date, commit_or_refuse, require
 
@@ -52,10 +53,57 @@ def get_desk(hub: Hub, desk_id: int) -> Desk:
     return desk
 
 
-def bookable_hubs(user: User) -> list[Hub]:
-    """Active hubs the user's organisation may book, by name."""
-    hubs = db.session.scalars(select(Hub).where(Hub.active).order_by(Hub.name)).all()
-    return [h for h in hubs if h.admits(user.organisation)]
+def bookable_hubs(user: User, *options) -> list[Hub]:
+    """Active hubs the user's organisation may book, by name (``options``: what to load with
+    them, e.g. ``selectinload(Hub.desks)``)."""
+    admitting = select(hub_admissions.c.hub_id).where(
+        hub_admissions.c.organisation_id == user.organisation_id
+    )
+    query = (
+        select(Hub)
+        .where(
+            Hub.active,
+            or_(Hub.host_organisation_id == user.organisation_id, Hub.id.in_(admitting)),
+        )
+        .order_by(Hub.name)
+        .options(*options)
+    )
+    return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class DeskSummary:
+    """A desk as lists show it, read without building ORM objects (a city's hub list has
+    thousands of desks)."""
+
+    id: int
+    label: str
+    zone: str
+    active: bool
+    equipment: tuple[Equipment, ...]
+
+
+def desk_summaries(hub_ids: list[int]) -> dict[int, list[DeskSummary]]:
+    """The desks of each hub in ``hub_ids`` by label, with their equipment in the usual order."""
+    if not hub_ids:
+        return {}
+    order = {tag: n for n, tag in enumerate(Equipment)}
+    tags: dict[int, list[Equipment]] = {}
+    for desk_id, tag in db.session.execute(
+        select(DeskEquipment.desk_id, DeskEquipment.tag)
+        .join(Desk, Desk.id == DeskEquipment.desk_id)
+        .where(Desk.hub_id.in_(hub_ids))
+    ):
+        tags.setdefault(desk_id, []).append(tag)
+    result: dict[int, list[DeskSummary]] = {hub_id: [] for hub_id in hub_ids}
+    for hub_id, desk_id, label, zone, active in db.session.execute(
+        select(Desk.hub_id, Desk.id, Desk.label, Desk.zone, Desk.active)
+        .where(Desk.hub_id.in_(hub_ids))
+        .order_by(Desk.hub_id, Desk.label)
+    ):
+        equipment = tuple(sorted(tags.get(desk_id, ()), key=order.__getitem__))
+        result[hub_id].append(DeskSummary(desk_id, label, zone, active, equipment))
+    return result
 
 
 def managed_hubs(user: User) -> list[Hub]:

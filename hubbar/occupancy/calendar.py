@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from hubbar.bookings.models import Booking
 from hubbar.extensions import db
@@ -135,6 +136,7 @@ def open_time(hubs: Sequence[Hub], first: date, last: date, now: datetime) -> Op
     result = OpenTime(hubs, first, last, until=now, period_end=now)
     ends, period_ends = [], []
     oos = _out_of_service([h.id for h in hubs])
+    desks_of = _desks_of([h.id for h in hubs])
     for hub in hubs:
         zone = ZoneInfo(hub.timezone)
         period_start = datetime.combine(first, datetime.min.time(), tzinfo=zone).astimezone(UTC)
@@ -146,14 +148,14 @@ def open_time(hubs: Sequence[Hub], first: date, last: date, now: datetime) -> Op
         period_ends.append(period_end)
         desks = [
             d
-            for d in hub.desks
+            for d in desks_of[hub.id]
             if d.created_at < until
             and (d.inactive_since is None or d.inactive_since > period_start)
         ]
         # A desk deactivated before the period adds no capacity, but its bookings (which
         # deactivation leaves alone) must still be taken out of open time: it is counted,
         # with all of its time closed, when it has any.
-        retired = [d for d in hub.desks if d.created_at < until and d not in desks]
+        retired = [d for d in desks_of[hub.id] if d.created_at < until and d not in desks]
         desks += _booked_between(retired, period_start, until)
         result.desks[hub.id] = desks
         hub_windows = []
@@ -188,11 +190,34 @@ def open_time(hubs: Sequence[Hub], first: date, last: date, now: datetime) -> Op
     return result
 
 
+def _desks_of(hub_ids: list[int]) -> dict[int, list[Desk]]:
+    """Every desk of the hubs by label, in one query and without their equipment (open time
+    needs only when each desk existed)."""
+    found: dict[int, list[Desk]] = {hub_id: [] for hub_id in hub_ids}
+    for desk in db.session.scalars(
+        select(Desk)
+        .where(Desk.hub_id.in_(hub_ids))
+        .options(lazyload(Desk.equipment_rows))
+        .order_by(Desk.label)
+    ):
+        found[desk.hub_id].append(desk)
+    return found
+
+
 def _windows(hub: Hub, schedule: DaySchedule, zone: ZoneInfo, until: datetime) -> list[Window]:
     day_start = datetime.combine(schedule.day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
     windows = []
     for opens, closes in schedule.open_intervals(hub.timezone):
         start, end = opens.astimezone(UTC), min(closes.astimezone(UTC), until)
+        if start >= end:
+            continue
+        if opens.utcoffset() == closes.utcoffset():
+            # The usual case: the same offset all the way (a stretch of open time is shorter
+            # than the 23 hours or more between two changes), so one piece, whose local second
+            # of the day is the opening time's.
+            seconds = opens.hour * HOUR + opens.minute * 60 + opens.second
+            windows.append(Window(hub.id, None, schedule.day, start, end, day_start, seconds))
+            continue
         for piece_start, piece_end in _same_offset_pieces(start, end, zone):
             windows.append(
                 Window(
@@ -224,6 +249,15 @@ def _exception(window: Window, desk_id: int, start: datetime, end: datetime, zon
 def _same_offset_pieces(start: datetime, end: datetime, zone: ZoneInfo):
     """Split [start, end) where the zone's UTC offset changes, so that local seconds of day
     grow with UTC seconds inside each piece (a hub open through a DST night)."""
+    if start >= end:
+        return []
+    if (
+        start.astimezone(zone).utcoffset()
+        == (end - timedelta(microseconds=1)).astimezone(zone).utcoffset()
+    ):
+        # The usual case: no change of offset inside (windows are shorter than the 23 hours
+        # or more between two changes).
+        return [(start, end)]
     pieces = []
     while start < end:
         offset = start.astimezone(zone).utcoffset()

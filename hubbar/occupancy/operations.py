@@ -19,7 +19,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from hubbar.accounts.models import Organisation, User
@@ -27,7 +27,7 @@ from hubbar.accounts.operations import list_organisations
 from hubbar.bookings.models import Booking
 from hubbar.errors import InvalidInput, NotAllowed, NotFound
 from hubbar.extensions import db
-from hubbar.hubs.models import Desk, Hub
+from hubbar.hubs.models import Desk, Hub, hub_admissions
 from hubbar.occupancy.metrics import Metric, Occupancy, compute
 from hubbar.operations import check_calendar_date
 from hubbar.pilots.models import Pilot
@@ -198,6 +198,41 @@ def occupancy(
     result = compute(seen.hubs, first, last, organisation_ids=seen.organisation_ids, now=now)
     protect(result, seen)
     return result, seen
+
+
+def organisation_hubs(organisation_id: int) -> tuple[Organisation, list[Hub]]:
+    """An organisation and the hubs open to its staff: those it hosts and those admitting it."""
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound(_("No such organisation."))
+    admitting = select(hub_admissions.c.hub_id).where(
+        hub_admissions.c.organisation_id == organisation.id
+    )
+    hubs = db.session.scalars(
+        select(Hub)
+        .where(or_(Hub.host_organisation_id == organisation.id, Hub.id.in_(admitting)))
+        .order_by(Hub.name)
+    ).all()
+    if not hubs:
+        raise NotFound(_("No hub is open to this organisation's staff."))
+    return organisation, list(hubs)
+
+
+def organisation_occupancy(
+    user: User,
+    organisation_id: int,
+    first: date,
+    last: date,
+    *,
+    k: int,
+    now: datetime | None = None,
+) -> tuple[Organisation, Occupancy, Access]:
+    """How one organisation's staff used the hubs open to them over ``first``..``last``: only
+    their bookings count, against those hubs' capacity. For the organisation's admins and
+    system admins (:func:`scoped` decides)."""
+    organisation, hubs = organisation_hubs(organisation_id)
+    result, seen = occupancy(user, hubs, first, last, k=k, organisation_id=organisation.id, now=now)
+    return organisation, result, seen
 
 
 def protect(result: Occupancy, seen: Access) -> None:

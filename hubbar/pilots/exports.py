@@ -7,10 +7,15 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
 import zipfile
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
@@ -21,6 +26,7 @@ from hubbar.occupancy.exports import csv_lines
 from hubbar.pilots import tables as report_tables
 from hubbar.pilots.report import Report
 
+T = TypeVar("T")
 FORMATS = ("pdf", "xlsx", "csv", "json")
 MIMETYPES = {
     "pdf": "application/pdf",
@@ -43,6 +49,37 @@ TIME_COLUMNS = {
     "cancelled_at",
     "released_at",
 }
+
+
+# What is drawn from a stored version (its files, the page's charts), by (snapshot digest,
+# what, language): a stored version never changes, and drawing its PDF takes seconds. Per
+# process, the most recently used RECENT of them.
+RECENT = 16
+_recent: OrderedDict[tuple, object] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def remembered(report: Report, what: str, make: Callable[[], T]) -> T:
+    """``make()``, remembered for a stored version (a preview is made every time, since its
+    figures move with the bookings)."""
+    if report.digest is None:
+        return make()
+    key = (report.digest, what, str(get_locale()))
+    with _recent_lock:
+        if key in _recent:
+            _recent.move_to_end(key)
+            return _recent[key]
+    made = make()
+    with _recent_lock:
+        _recent[key] = made
+        while len(_recent) > RECENT:
+            _recent.popitem(last=False)
+    return made
+
+
+def render_cached(report: Report, fmt: str) -> bytes:
+    """:func:`render`, remembered for stored versions."""
+    return remembered(report, fmt, lambda: render(report, fmt))
 
 
 def render(report: Report, fmt: str) -> bytes:

@@ -12,6 +12,7 @@ JSON can therefore never disagree.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
@@ -107,6 +108,9 @@ class Report:
     quality: quality.Quality
     bookings: list[list[str]]
     k: int
+    # A stored version's fingerprint (SHA-256 of its snapshot), by which its rendered files
+    # are remembered; None for a preview.
+    digest: str | None = None
 
     @property
     def hubs(self) -> list[snapshot.HubFacts]:
@@ -339,9 +343,11 @@ def preview(pilot: Pilot, *, now: datetime | None = None) -> Report:
 
 
 def stored(report: PilotReport) -> Report:
-    return load(
+    shown = load(
         json.loads(report.data), version=report.version, automatic=report.scheduled_for is not None
     )
+    shown.digest = hashlib.sha256(report.data.encode()).hexdigest()
+    return shown
 
 
 # --- generating and storing ------------------------------------------------------------------

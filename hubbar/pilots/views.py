@@ -65,7 +65,11 @@ def report(pilot_id: int):
         tables=tables,
         rows=report_tables.display_rows,
         pick=report_tables.pick,
-        charts=occupancy_charts(shown.occupancy, shown.access, len(shown.hubs) > 1),
+        charts=exports.remembered(
+            shown,
+            "charts",
+            lambda: occupancy_charts(shown.occupancy, shown.access, len(shown.hubs) > 1),
+        ),
         metric_text=report_tables.metric_text,
         display=report_tables.display,
         may_generate=reports.may_generate(current_user, pilot),
@@ -145,7 +149,7 @@ def report_response(
     if language is not None:
         with force_locale(language):
             return report_response(shown, fmt, download=download)
-    content = exports.render(shown, fmt)
+    content = exports.render_cached(shown, fmt)
     if fmt == "json" and not download:
         return current_app.response_class(content, mimetype="application/json")
     return Response(

@@ -49,6 +49,7 @@ from hubbar.extensions import db
 from hubbar.hubs.models import OutOfService
 from hubbar.mail.models import OutboxMessage, OutboxStatus
 from hubbar.occupancy.exports import csv_value
+from hubbar.operations import commit_bookkeeping
 from hubbar.pilots.models import CriterionChange, Feedback, Pilot, PilotReport, pilot_participants
 from hubbar.privacy.models import SiteText
 
@@ -683,7 +684,7 @@ def seen(user: User, now: datetime | None = None) -> None:
         return  # seen lately (a login counts): no write
     user.last_seen_at = now
     user.deletion_warned_at = None
-    db.session.commit()
+    commit_bookkeeping()
 
 
 def set_show_name(user: User, show: bool) -> None:

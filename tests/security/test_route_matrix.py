@@ -104,6 +104,8 @@ USER_ADMIN = allow(ORG_ADMIN, ADMIN)
 STAFF = (EMPLOYEE, OTHER_MANAGER, ORG_ADMIN, ADMIN)
 STAFF_OF_HUB = allow(*STAFF)
 API_STAFF_OF_HUB = allow(*STAFF, others=HIDDEN)
+# A hub's bookings with names: its managers; the other staff 403, those who cannot see it 404.
+API_MANAGER_OF_HUB = allow(ADMIN, others=DENIED) | {r: HIDDEN for r in LOGGED_IN if r not in STAFF}
 # Booking.can_act_on: the booker and the hub's managers; to anyone else the id does not exist.
 OWNER = allow(EMPLOYEE, ADMIN, others=HIDDEN)
 # Only the person themselves (feedback on their visit, their notification, their token).
@@ -394,6 +396,10 @@ TABLE: dict[str, Row] = {
     "/api/v1/hubs/<int:hub_id>/availability": row(GET=API_STAFF_OF_HUB, query=WINDOW),
     "/api/v1/hubs/<int:hub_id>/occupancy": row(GET=OCCUPANCY_OF_HUB, query=PERIOD),
     "/api/v1/hubs/<int:hub_id>/bookings.csv": row(GET=OCCUPANCY_OF_HUB, query=PERIOD),
+    "/api/v1/hubs/<int:hub_id>/desks": row(GET=API_STAFF_OF_HUB),
+    "/api/v1/hubs/<int:hub_id>/bookings": row(GET=API_MANAGER_OF_HUB, query=PERIOD),
+    "/api/v1/hubs/<int:hub_id>/occupancy/heatmap": row(GET=OCCUPANCY_OF_HUB, query=PERIOD),
+    "/api/v1/organisations/<int:org_id>/occupancy": row(GET=USER_ADMIN, query=PERIOD),
     "/api/v1/bookings": row(POST=send(API_STAFF_OF_HUB, **API_BOOKING)),
     # The employee's other booking (the web pages cancel the first one).
     "/api/v1/bookings/<int:booking_id>/check-in": row(POST=OWNER, booking_id="api_booking"),
