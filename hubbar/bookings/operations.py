@@ -977,7 +977,7 @@ def search(
 def my_bookings(user: User, now: datetime | None = None) -> tuple[list[Booking], list[Booking]]:
     """The user's upcoming and ongoing bookings (soonest first) and past ones (newest first)."""
     now = now or utcnow()
-    loaded = (joinedload(Booking.desk), joinedload(Booking.hub))
+    loaded = (joinedload(Booking.desk).lazyload(Desk.equipment_rows), joinedload(Booking.hub))
     upcoming = db.session.scalars(
         select(Booking)
         .where(Booking.user_id == user.id, Booking.is_active, Booking.occupied_until > now)
@@ -1015,7 +1015,12 @@ def hub_bookings(user: User, hub: Hub, first: date, last: date) -> list[Booking]
         db.session.scalars(
             select(Booking)
             .where(Booking.hub_id == hub.id, Booking.starts_at >= starts, Booking.starts_at < ends)
-            .options(joinedload(Booking.desk), joinedload(Booking.user))
+            .options(
+                # The desk and the booker with the booking; not the desks' equipment or the
+                # bookers' roles, which they would otherwise fetch as well.
+                joinedload(Booking.desk).lazyload(Desk.equipment_rows),
+                joinedload(Booking.user).lazyload(User.roles),
+            )
             .order_by(Booking.starts_at, Booking.desk_id, Booking.id)
         )
     )
