@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: demo test test-browser install translations extract-messages lint clean bench-occupancy bench
+.PHONY: demo serve test test-browser install translations extract-messages lint clean bench-occupancy bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("hubbar needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -31,6 +31,14 @@ demo: install
 	$(BIN)/flask hubbar demo --if-empty
 	@echo "hubbar is running at http://127.0.0.1:$(PORT)  (stop with Ctrl+C)"
 	HUBBAR_SCHEDULER_ENABLED=true $(BIN)/flask run --no-debugger --no-reload --host 127.0.0.1 --port $(PORT)
+
+# Production: needs HUBBAR_SECRET_KEY and HUBBAR_DATABASE_URL (docs/); migrates, then gunicorn
+# (gunicorn.conf.py; HUBBAR_WORKERS, HUBBAR_BIND).
+serve: install
+	@test -n "$$HUBBAR_SECRET_KEY" || { echo "make serve: set HUBBAR_SECRET_KEY to a random secret of at least 32 characters, e.g. from: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'" >&2; exit 1; }
+	@test -n "$$HUBBAR_DATABASE_URL" || { echo "make serve: set HUBBAR_DATABASE_URL to the database, e.g. postgresql+psycopg://hubbar@localhost/hubbar" >&2; exit 1; }
+	HUBBAR_ENV=production $(BIN)/flask db upgrade
+	HUBBAR_ENV=production $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

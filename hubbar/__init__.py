@@ -29,6 +29,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["HUBBAR_PSEUDONYM_KEY"] = app.config["SECRET_KEY"]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from hubbar import observability
+
+    observability.init_app(app)  # first: logging is set up before anything logs
+
     from hubbar import models  # noqa: F401  (registers every table on the metadata)
 
     db.init_app(app)
@@ -71,12 +75,26 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # token-authenticated; the API never reads the session cookie
 
+    from hubbar import health
+
+    health.init_app(app)
+
     from hubbar import cli
 
     cli.init_app(app)
 
-    if app.config["HUBBAR_SCHEDULER_ENABLED"]:
+    if app.config["HUBBAR_SCHEDULER_ENABLED"] and _serves_requests():
         from hubbar import jobs
 
         jobs.start(app)
     return app
+
+
+def _serves_requests() -> bool:
+    """True unless the app was built for a ``flask`` command other than ``flask run`` (a
+    migration, a backup, the dedicated scheduler): those must not start the in-process
+    scheduler. gunicorn and tests build the app outside any command."""
+    import click
+
+    command = click.get_current_context(silent=True)
+    return command is None or command.info_name == "run"

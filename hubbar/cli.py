@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -223,6 +229,130 @@ def retention_command() -> None:
 
     for what, n in retention.apply().items():
         click.echo(f"{what}: {n}")
+
+
+@hubbar_cli.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduled jobs in this process, in the foreground, until SIGTERM or Ctrl+C: the
+    dedicated job process for deployments whose web instances have HUBBAR_SCHEDULER_ENABLED
+    off. Each job takes its lock first, so any number of these and of web instances with the
+    scheduler on do each tick's work once."""
+    from flask import current_app
+
+    from hubbar import jobs
+
+    foreground = jobs.dedicated_scheduler(current_app._get_current_object())
+    names = ", ".join(job.id for job in foreground.get_jobs())
+    click.echo(f"Scheduler running {names}. Stop with Ctrl+C or SIGTERM.")
+    jobs.run_dedicated(foreground)
+    click.echo("Scheduler stopped.")
+
+
+@hubbar_cli.command("backup")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write (default: instance/backups/hubbar-YYYYMMDD-HHMMSS.sqlite3, UTC).",
+)
+def backup_command(out: Path | None) -> None:
+    """Copy the SQLite database while the app runs (SQLite's online backup API gives a
+    consistent copy), then check the copy. PostgreSQL is backed up with pg_dump instead."""
+    from flask import current_app
+
+    from hubbar.extensions import db
+
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException(
+            f"flask hubbar backup copies a SQLite database; this one is {url.get_backend_name()}. "
+            "Back up PostgreSQL with pg_dump, as docs/deployment.md describes "
+            "(Backup and restore)."
+        )
+    source = Path(url.database or "")
+    if not url.database or url.database == ":memory:" or not source.is_file():
+        raise click.ClickException(f"There is no SQLite database file at {url.database!r}.")
+    if out is None:
+        folder = Path(current_app.instance_path) / "backups"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        out = folder / datetime.now(UTC).strftime("hubbar-%Y%m%d-%H%M%S.sqlite3")
+    _refuse_unwritable(out)
+    version = _copy_sqlite(source, out)
+    click.echo(f"Backup written to {out} ({out.stat().st_size:,} bytes).")
+    problem = _check_copy(out, version)
+    if problem:
+        out.unlink()
+        raise click.ClickException(f"The copy failed its check and was deleted: {problem}")
+    click.echo(f"Checked: integrity ok, schema version {version}.")
+
+
+def _refuse_unwritable(out: Path) -> None:
+    """A clear refusal, before anything is written, for a file the backup cannot write."""
+    folder = out.parent
+    if out.exists():
+        raise click.ClickException(f"{out} exists already; a backup never overwrites a file.")
+    if not folder.is_dir():
+        raise click.ClickException(f"The folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise click.ClickException(f"The folder {folder} is not writable.")
+
+
+def _copy_sqlite(source: Path, out: Path) -> str:
+    """Copy the database at ``source`` to ``out`` in one step of the backup API: one read
+    transaction, so the copy is consistent while the app goes on writing (the database is in
+    WAL mode: writers are not held up). Returns the schema version copied."""
+    created = False
+    try:
+        with closing(sqlite3.connect(source, timeout=30)) as live:
+            version = _schema_version(live)
+            _create_private(out)
+            created = True
+            with closing(sqlite3.connect(out)) as copy:
+                live.backup(copy)
+                # One self-contained file, without -wal and -shm beside it.
+                copy.execute("PRAGMA journal_mode=DELETE")
+    except sqlite3.Error as error:
+        if created:
+            out.unlink(missing_ok=True)
+        raise click.ClickException(f"The backup failed: {error}.") from error
+    return version
+
+
+def _create_private(out: Path) -> None:
+    """Create ``out`` empty (an empty file is an empty SQLite database), readable by its owner
+    only from the start, as the bookings name people; never a file that appeared meanwhile."""
+    try:
+        os.close(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:
+        raise click.ClickException(f"Cannot create {out}: {error.strerror}.") from error
+
+
+def _schema_version(connection: sqlite3.Connection) -> str:
+    """The database's migration revision (alembic_version)."""
+    try:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.OperationalError:
+        row = None
+    if row is None:
+        raise click.ClickException(
+            "The database has no schema version; is it a hubbar database? (flask db upgrade)"
+        )
+    return row[0]
+
+
+def _check_copy(path: Path, version: str) -> str | None:
+    """What is wrong with the copy at ``path``, or None: it opens read-only, passes SQLite's
+    integrity check and has the schema version of the database it was copied from."""
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as copy:
+            result = [row[0] for row in copy.execute("PRAGMA integrity_check")]
+            copied = copy.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error as error:
+        return str(error)
+    if result != ["ok"]:
+        return "integrity check: " + "; ".join(result)
+    if copied is None or copied[0] != version:
+        return f"schema version {copied[0] if copied else None!r}, expected {version!r}"
+    return None
 
 
 def init_app(app: Flask) -> None:

@@ -84,6 +84,14 @@ def load_config(instance_path: str) -> dict:
         # (0: none). Client addresses, HTTPS detection and so HSTS depend on it.
         "HUBBAR_PROXY_COUNT": int(env.get("HUBBAR_PROXY_COUNT") or "0"),
         # --- end of security ----------------------------------------------------------------
+        # --- Serving and logs (issue 10) ----------------------------------------------------
+        # Root log level, and "text" (one line per record) or "json" (one object per line).
+        "HUBBAR_LOG_LEVEL": (env.get("HUBBAR_LOG_LEVEL") or "INFO").strip().upper(),
+        "HUBBAR_LOG_FORMAT": (env.get("HUBBAR_LOG_FORMAT") or "text").strip().lower(),
+        # Read by gunicorn.conf.py (listed here so that every setting has its default here).
+        "HUBBAR_WORKERS": serving_workers(env),
+        "HUBBAR_BIND": serving_bind(env),
+        # --- end of serving and logs --------------------------------------------------------
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure,
@@ -111,3 +119,15 @@ def instance_secret_key(instance_path: str) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def serving_workers(env) -> int:
+    """HUBBAR_WORKERS: gunicorn's worker processes; by default 2 per CPU core + 1 (gunicorn's
+    advice: while one worker waits for the database, another uses the core)."""
+    return int(env.get("HUBBAR_WORKERS") or 2 * (os.cpu_count() or 1) + 1)
+
+
+def serving_bind(env) -> str:
+    """HUBBAR_BIND: where gunicorn listens; by default only this machine (behind a reverse
+    proxy on the same host)."""
+    return env.get("HUBBAR_BIND") or "127.0.0.1:8000"

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
+    g,
     has_request_context,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import inspect
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from hubbar.accounts.models import LOCALES
 from hubbar.errors import DomainError, NotAllowed, NotFound
-from hubbar.extensions import login_manager
+from hubbar.extensions import db, login_manager
 from hubbar.formats import (
     fmt_date,
     fmt_datetime,
@@ -33,8 +40,15 @@ from hubbar.formats import (
     local_time,
     local_today,
 )
+from hubbar.observability import request_id, user_id
 
 bp = Blueprint("web", __name__)
+
+# What the database driver raises when the database cannot be reached (stopped, restarting,
+# the network down): answered 503, "try again", never 500.
+DATABASE_ERRORS = (OperationalError, InterfaceError, DisconnectionError)
+# Seconds a client is asked to wait before trying again during a database outage.
+RETRY_AFTER_SECONDS = 30
 
 # Ids are 32-bit integers on PostgreSQL. A larger number cannot name anything, and SQLite's driver
 # fails on numbers beyond 64 bits instead of finding nothing.
@@ -70,6 +84,7 @@ def _error_page(status: int, message: str | None = None):
         405: _("Method not allowed"),
         413: _("The file is too large"),
         500: _("Something went wrong"),
+        503: _("The service is briefly unavailable"),
     }
     explanations = {
         400: _("The request could not be understood. Go back and try again."),
@@ -78,6 +93,7 @@ def _error_page(status: int, message: str | None = None):
         405: _("This address does not accept that kind of request."),
         413: _("The file is larger than 2 MB."),
         500: _("We have logged the error. Try again in a moment."),
+        503: _("Bookings cannot be shown or changed just now. Try again in a minute."),
     }
     return (
         render_template(
@@ -85,6 +101,8 @@ def _error_page(status: int, message: str | None = None):
             status=status,
             title=titles.get(status, titles[500]),
             message=message or explanations.get(status, explanations[500]),
+            # What the person can quote to whoever runs hubbar, who finds it in the log.
+            reference=request_id() if status == 500 else None,
         ),
         status,
     )
@@ -110,6 +128,56 @@ def _handle_domain(error: DomainError):
     if isinstance(error, NotAllowed):
         return _error_page(403, str(error.message))
     return _error_page(400, str(error.message))
+
+
+def database_unavailable(error: Exception):
+    """The database cannot be reached: a friendly 503 (JSON under /api/v1), never a 500.
+
+    The answer needs no database: the request's transaction is rolled back, the user is
+    forgotten for the rest of the request (their attributes would be reloaded, and the menu
+    asks the database), and the page is in the language found without asking it."""
+    locale = _locale_without_database()
+    known = user_id(g.get("_login_user"))
+    if known != "-":
+        g.request_user_id = known  # still named in the request's log line
+    current_app.logger.warning("Database unavailable: %s", _first_line(error))
+    with suppress(*DATABASE_ERRORS):
+        db.session.rollback()
+    g._login_user = login_manager.anonymous_user()
+    from hubbar.api.views import API_PREFIX, error_response
+
+    with force_locale(locale):
+        # Under /api/v1 in JSON, also for an address the API does not have (no blueprint).
+        if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
+            message = _("The service is briefly unavailable. Try again in a minute.")
+            response = error_response(503, "unavailable", message)
+        else:
+            response = make_response(_error_page(503))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _locale_without_database() -> str:
+    """The request's language as far as it is known without the database: the user's own if
+    they were loaded before it failed, else the one chosen this session; for a logged-in
+    person who could not be loaded, their browser's preference; else Swedish."""
+    state = inspect(g.get("_login_user"), raiseerr=False)
+    if state is not None and state.dict.get("locale") in LOCALES:
+        return state.dict["locale"]
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    if "_user_id" in session:
+        return request.accept_languages.best_match(LOCALES) or "sv"
+    return "sv"
+
+
+def _first_line(error: Exception) -> str:
+    """The driver's own message (SQLAlchemy's adds the statement and its parameters, which may
+    hold personal data), first line only."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -180,12 +248,12 @@ def init_app(app: Flask) -> None:
     app.context_processor(_inject)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(DomainError, _handle_domain)
+    for database_error in DATABASE_ERRORS:
+        app.register_error_handler(database_error, database_unavailable)
 
     @app.errorhandler(Exception)
     def _unexpected(error):  # pragma: no cover - logged and shown as a friendly page
         app.logger.exception("Unhandled error: %s", error)
-        from hubbar.extensions import db
-
         db.session.rollback()  # the error page must not reuse a failed transaction
         return _error_page(500)
 

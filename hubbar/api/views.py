@@ -41,7 +41,7 @@ from hubbar.pilots import operations as pilot_ops
 from hubbar.pilots import report as pilot_reports
 from hubbar.pilots import views as pilot_views
 from hubbar.privacy import operations as privacy_ops
-from hubbar.web import MAX_ID
+from hubbar.web import DATABASE_ERRORS, MAX_ID, database_unavailable
 
 API_PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
@@ -110,6 +110,12 @@ def _domain_error(error: DomainError):
 
 
 bp.register_error_handler(HTTPException, _http_error)
+
+
+# The database cannot be reached: 503 {"error": "unavailable"} with Retry-After, as for the web
+# pages (registered here too, or the catch-all below would answer 500 first).
+for _database_error in DATABASE_ERRORS:
+    bp.register_error_handler(_database_error, database_unavailable)
 
 
 @bp.errorhandler(Exception)

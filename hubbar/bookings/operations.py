@@ -154,6 +154,10 @@ def _fmt_time(moment: datetime, hub: Hub) -> str:
     return fmt_time(moment.astimezone(hub_zone(hub)))
 
 
+# Longer than any booking can be: one day's opening hours, a DST night's extra hour included.
+LONGEST_BOOKING = timedelta(days=2)
+
+
 def occupying(starts: datetime, ends: datetime, *, ignore: Booking | None = None) -> tuple:
     """Conditions for bookings that hold their desk (and their user) at some moment of
     [starts, ends). A booking cancelled before its start occupies the empty interval, which
@@ -161,6 +165,10 @@ def occupying(starts: datetime, ends: datetime, *, ignore: Booking | None = None
     changed, which does not stand in its own way."""
     conditions = (
         Booking.starts_at < ends,
+        # Redundant but fast: a booking lies within one day's opening hours, so it starts less
+        # than LONGEST_BOOKING before any moment it holds. With this bound the (desk, start)
+        # and (user, start) indexes read those days only, not the desk's whole history.
+        Booking.starts_at > starts - LONGEST_BOOKING,
         Booking.occupied_until > starts,
         Booking.occupied_until > Booking.starts_at,
     )

@@ -227,6 +227,9 @@ TABLE: dict[str, Row] = {
     "/invitation/<token>": row(GET=PUBLIC, POST=PUBLIC, token="invitation_token"),
     "/calendar/<token>.ics": row(GET=PUBLIC, token="calendar_token"),
     "/calendar/hub/<token>.ics": row(GET=PUBLIC, token="hub_calendar_token"),
+    # Health checks for load balancers (issue 10): no login, nothing written
+    "/healthz": row(GET=PUBLIC),
+    "/readyz": row(GET=PUBLIC),
     # Profile: each user's own
     "/profile": row(
         GET=EVERYONE_LOGGED_IN,
