@@ -326,7 +326,9 @@ def seed(db, scale: Scale, today: date, rng: random.Random) -> dict:
 
     conn = db.session.connection()
     now = datetime.now(UTC)
-    long_ago = datetime.combine(today - timedelta(days=scale.open_days * 2), time(6), UTC)
+    # Hubs, desks and people date from before anything the scenarios ask for (a year back at
+    # least): a desk that did not exist yet is closed time, which no scenario means to measure.
+    long_ago = datetime.combine(today - timedelta(days=max(scale.open_days * 2, 800)), time(6), UTC)
     days = open_days(today, scale.open_days)
     n_orgs = scale.organisations
     desks_per_hub = scale.desks // HUBS_PER_ORGANISATION

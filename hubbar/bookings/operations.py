@@ -988,7 +988,13 @@ def my_bookings(user: User, now: datetime | None = None) -> tuple[list[Booking],
     loaded = (joinedload(Booking.desk).lazyload(Desk.equipment_rows), joinedload(Booking.hub))
     upcoming = db.session.scalars(
         select(Booking)
-        .where(Booking.user_id == user.id, Booking.is_active, Booking.occupied_until > now)
+        .where(
+            Booking.user_id == user.id,
+            Booking.is_active,
+            Booking.occupied_until > now,
+            # Redundant, for the (user, start) index: only the last days can still be going on.
+            Booking.starts_at > now - LONGEST_BOOKING,
+        )
         .order_by(Booking.starts_at)
         .options(*loaded)
     ).all()
