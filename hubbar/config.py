@@ -35,7 +35,7 @@ def load_config(instance_path: str) -> dict:
         # changes every pseudonym. Empty: SECRET_KEY (set in create_app).
         "HUBBAR_PSEUDONYM_KEY": env.get("HUBBAR_PSEUDONYM_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": env.get("HUBBAR_DATABASE_URL", default_db),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(env, default_db),
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
         "HUBBAR_DEFAULT_TIMEZONE": env.get("HUBBAR_DEFAULT_TIMEZONE", "Europe/Stockholm"),
@@ -102,6 +102,18 @@ def load_config(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }
+
+
+def engine_options(env, default_db: str) -> dict:
+    """The database pool: every connection is checked before use (pre-ping), so the app comes
+    back by itself after the database restarts. On a server database each worker keeps
+    HUBBAR_DB_POOL_SIZE connections (default 5) and opens up to HUBBAR_DB_MAX_OVERFLOW more at a
+    peak (default 5); docs/deployment.md shows how to size PostgreSQL for them."""
+    options: dict = {"pool_pre_ping": True}
+    if not env.get("HUBBAR_DATABASE_URL", default_db).startswith("sqlite"):
+        options["pool_size"] = int(env.get("HUBBAR_DB_POOL_SIZE") or "5")
+        options["max_overflow"] = int(env.get("HUBBAR_DB_MAX_OVERFLOW") or "5")
+    return options
 
 
 def environment(env) -> str:

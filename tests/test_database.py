@@ -59,3 +59,19 @@ def test_sqlite_has_foreign_keys_on_and_a_wal_journal(is_postgres):
     with db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA journal_mode")).scalar().lower() == "wal"
+
+
+def test_the_pool_is_sized_from_the_environment_on_a_server_database():
+    from hubbar.config import engine_options
+
+    server = {"HUBBAR_DATABASE_URL": "postgresql+psycopg://hubbar@db/hubbar"}
+    assert engine_options(server, "sqlite:///x") == {
+        "pool_pre_ping": True,
+        "pool_size": 5,
+        "max_overflow": 5,
+    }
+    sized = {**server, "HUBBAR_DB_POOL_SIZE": "8", "HUBBAR_DB_MAX_OVERFLOW": "2"}
+    assert engine_options(sized, "sqlite:///x")["pool_size"] == 8
+    assert engine_options(sized, "sqlite:///x")["max_overflow"] == 2
+    # SQLite has no server to size a pool for; pre-ping alone.
+    assert engine_options({}, "sqlite:///instance/hubbar.sqlite3") == {"pool_pre_ping": True}
