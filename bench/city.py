@@ -391,6 +391,50 @@ def measure(args: argparse.Namespace, url: str, manifest: dict, only: set[str]) 
     return Run(measured, sampler, physical, race, overlaps, server_log)
 
 
+def export_memory(url: str, manifest: dict, secret: str) -> dict:
+    """The raw CSV's memory, measured where it can be seen: in this process, with tracemalloc,
+    while one hub's bookings stream through the app (a test client, not buffered), for the
+    last 30 days and for the last year. Streaming holds a batch at a time, so the year's peak
+    stays near the month's although it is twelve times the data; a buffered export would
+    grow with it. (A worker's RSS cannot show this: it is already at its high-water mark from
+    the scenarios before.)"""
+    import tracemalloc
+
+    os.environ.update(
+        HUBBAR_DATABASE_URL=url,
+        HUBBAR_SECRET_KEY=secret,
+        HUBBAR_PSEUDONYM_KEY=secret,
+        HUBBAR_SCHEDULER_ENABLED="false",
+    )
+    os.environ.setdefault("HUBBAR_INSTANCE_PATH", tempfile.mkdtemp(prefix="hubbar-export-"))
+    from hubbar import create_app
+    from hubbar.extensions import db
+
+    app = create_app()
+    manager = manifest["managers"][0]
+    today = datetime.fromisoformat(manifest["today"]).date()
+    headers = {"Authorization": f"Bearer {manager['token']}"}
+    result = {}
+    with app.test_client() as web:
+        for label, days in (("month", 30), ("year", 365)):
+            first, last = today - timedelta(days=days), today - timedelta(days=1)
+            path = f"/api/v1/hubs/{manager['hub_id']}/bookings.csv?from={first}&to={last}"
+            web.get(path, headers=headers).close()  # once before, for imports and caches
+            tracemalloc.start()
+            response = web.get(path, headers=headers, buffered=False)
+            size = sum(len(chunk) for chunk in response.response)
+            response.close()
+            _current, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            result[label] = {"bytes": size, "peak_mb": round(peak / 2**20, 2)}
+    with app.app_context():
+        db.engine.dispose()
+    month, year = result["month"], result["year"]
+    # Constant: the year's peak within twice the month's (plus 1 MB of slack for noise).
+    result["met"] = year["peak_mb"] <= 2 * month["peak_mb"] + 1
+    return result
+
+
 def figures(args: argparse.Namespace, manifest: dict, machine_info: dict, run: Run) -> dict:
     """The run as written to <out>/<scale>.json."""
     by_name = {scenario.name: scenario for scenario in client.SCENARIOS}
@@ -460,6 +504,14 @@ def print_summary(result: dict) -> None:
             f" overlapping bookings: desk {race['overlaps']['desk']},"
             f" person {race['overlaps']['user']}"
         )
+    memory = result["scenarios"].get("csv_year", {}).get("export_memory")
+    if memory:
+        month, year = memory["month"], memory["year"]
+        print(
+            f"raw CSV in constant memory: {'yes' if memory['met'] else 'NO'}: peak"
+            f" {month['peak_mb']:.1f} MB for 30 days ({month['bytes']:,} bytes),"
+            f" {year['peak_mb']:.1f} MB for a year ({year['bytes']:,} bytes)"
+        )
     met = [row["met"] for row in result["scenarios"].values()] + [result["worker_rss_met"]]
     print(f"targets met: {met.count(True)} of {len(met)}")
 
@@ -475,6 +527,11 @@ def main() -> int:
     engine.dispose()
 
     result = figures(args, manifest, machine_info, run)
+    if "csv_year" in result["scenarios"]:
+        memory = export_memory(url, manifest, args.secret)
+        row = result["scenarios"]["csv_year"]
+        row["export_memory"] = memory
+        row["met"] = memory["met"]
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{manifest['scale']}.json"
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")

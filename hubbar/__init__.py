@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, CLI; start the scheduler if enabled."""
-    from hubbar.config import load_config
+    from hubbar.config import engine_options, load_config
     from hubbar.extensions import babel, csrf, db, login_manager, migrate
 
     instance_path = os.environ.get("HUBBAR_INSTANCE_PATH") or str(ROOT / "instance")
@@ -25,6 +25,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    # From the final database address (the environment's, or the one passed in), unless the
+    # caller chose the options itself.
+    if not (config and "SQLALCHEMY_ENGINE_OPTIONS" in config):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     if not app.config.get("HUBBAR_PSEUDONYM_KEY"):
         app.config["HUBBAR_PSEUDONYM_KEY"] = app.config["SECRET_KEY"]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

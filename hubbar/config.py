@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,7 +36,11 @@ def load_config(instance_path: str) -> dict:
         # changes every pseudonym. Empty: SECRET_KEY (set in create_app).
         "HUBBAR_PSEUDONYM_KEY": env.get("HUBBAR_PSEUDONYM_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": env.get("HUBBAR_DATABASE_URL", default_db),
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(env, default_db),
+        # The pool of a server database (not SQLite): each worker keeps this many connections
+        # and opens up to the overflow more at a peak. create_app turns them into
+        # SQLALCHEMY_ENGINE_OPTIONS for the database finally configured (engine_options).
+        "HUBBAR_DB_POOL_SIZE": int(env.get("HUBBAR_DB_POOL_SIZE") or "5"),
+        "HUBBAR_DB_MAX_OVERFLOW": int(env.get("HUBBAR_DB_MAX_OVERFLOW") or "5"),
         "BABEL_DEFAULT_LOCALE": "sv",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
         "HUBBAR_DEFAULT_TIMEZONE": env.get("HUBBAR_DEFAULT_TIMEZONE", "Europe/Stockholm"),
@@ -88,9 +93,8 @@ def load_config(instance_path: str) -> dict:
         # Root log level, and "text" (one line per record) or "json" (one object per line).
         "HUBBAR_LOG_LEVEL": (env.get("HUBBAR_LOG_LEVEL") or "INFO").strip().upper(),
         "HUBBAR_LOG_FORMAT": (env.get("HUBBAR_LOG_FORMAT") or "text").strip().lower(),
-        # Read by gunicorn.conf.py (listed here so that every setting has its default here).
-        "HUBBAR_WORKERS": serving_workers(env),
-        "HUBBAR_BIND": serving_bind(env),
+        # HUBBAR_WORKERS and HUBBAR_BIND are gunicorn's: gunicorn.conf.py reads them (and has
+        # their defaults) without importing hubbar.
         # --- end of serving and logs --------------------------------------------------------
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -104,15 +108,16 @@ def load_config(instance_path: str) -> dict:
     }
 
 
-def engine_options(env, default_db: str) -> dict:
-    """The database pool: every connection is checked before use (pre-ping), so the app comes
-    back by itself after the database restarts. On a server database each worker keeps
-    HUBBAR_DB_POOL_SIZE connections (default 5) and opens up to HUBBAR_DB_MAX_OVERFLOW more at a
-    peak (default 5); docs/deployment.md shows how to size PostgreSQL for them."""
+def engine_options(config: Mapping) -> dict:
+    """The database pool for the app's final config: every connection is checked before use
+    (pre-ping), so the app comes back by itself after the database restarts. On a server
+    database each worker keeps HUBBAR_DB_POOL_SIZE connections and opens up to
+    HUBBAR_DB_MAX_OVERFLOW more at a peak; docs/deployment.md shows how to size PostgreSQL for
+    them. SQLite has no server to size a pool for (and its pool takes no such options)."""
     options: dict = {"pool_pre_ping": True}
-    if not env.get("HUBBAR_DATABASE_URL", default_db).startswith("sqlite"):
-        options["pool_size"] = int(env.get("HUBBAR_DB_POOL_SIZE") or "5")
-        options["max_overflow"] = int(env.get("HUBBAR_DB_MAX_OVERFLOW") or "5")
+    if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        options["pool_size"] = int(config["HUBBAR_DB_POOL_SIZE"])
+        options["max_overflow"] = int(config["HUBBAR_DB_MAX_OVERFLOW"])
     return options
 
 
@@ -131,15 +136,3 @@ def instance_secret_key(instance_path: str) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def serving_workers(env) -> int:
-    """HUBBAR_WORKERS: gunicorn's worker processes; by default 2 per CPU core + 1 (gunicorn's
-    advice: while one worker waits for the database, another uses the core)."""
-    return int(env.get("HUBBAR_WORKERS") or 2 * (os.cpu_count() or 1) + 1)
-
-
-def serving_bind(env) -> str:
-    """HUBBAR_BIND: where gunicorn listens; by default only this machine (behind a reverse
-    proxy on the same host)."""
-    return env.get("HUBBAR_BIND") or "127.0.0.1:8000"

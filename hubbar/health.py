@@ -1,8 +1,14 @@
 """Health checks for load balancers and orchestrators.
 
 ``/healthz``: the process answers (no database), for restarting a hung instance. ``/readyz``: the
-database answers and its schema is at the migrations' head, for sending traffic only to
-instances that can serve it; 503 with a reason otherwise.
+database answers and its schema is not behind this code's migrations, for sending traffic only
+to instances that can serve it; 503 with a reason otherwise.
+
+A schema *ahead* of the code (its revision is one this code's migrations/ do not know) is ready:
+in a rolling upgrade the new version runs ``flask db upgrade`` while instances of the old one
+still serve, and they must keep serving until they are replaced (migrations add before they
+remove, so the old code still works on the new schema). Only a schema behind the code, which
+lacks tables or columns the code uses, makes an instance unready.
 
 Both act as nobody: no login, no session cookie, no CSRF token, and no write to the database
 (the last-seen note of a logged-in visitor is not made for a probe).
@@ -30,7 +36,17 @@ VERSION_TABLE = "alembic_version"
 def migrations_head() -> str:
     """The head revision of migrations/ (read once: the code does not change while it runs);
     several heads, which Alembic allows, are joined with commas."""
-    return ",".join(sorted(ScriptDirectory(str(MIGRATIONS)).get_heads()))
+    return ",".join(sorted(_scripts().get_heads()))
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every revision in this code's migrations/ (read once, like the head)."""
+    return frozenset(script.revision for script in _scripts().walk_revisions())
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory(str(MIGRATIONS))
 
 
 def _current_revision(connection) -> str:
@@ -40,6 +56,12 @@ def _current_revision(connection) -> str:
         return ""
     versions = connection.scalars(text(f"SELECT version_num FROM {VERSION_TABLE}"))
     return ",".join(sorted(versions))
+
+
+def _is_ahead(current: str) -> bool:
+    """Whether the database is at a revision this code does not know: a newer version has
+    migrated it. (Not yet migrated, or at an older revision of ours, is behind.)"""
+    return any(rev not in known_revisions() for rev in current.split(",") if rev)
 
 
 def _answer(body: dict, status: int = 200):
@@ -65,17 +87,20 @@ def readyz():
             current = _current_revision(connection)
     except DATABASE_ERRORS:
         return _answer({"status": "unavailable", "reason": "database_unreachable"}, 503)
-    if current != head:
-        return _answer(
-            {
-                "status": "unavailable",
-                "reason": "migrations_behind",
-                "current": current or None,
-                "head": head,
-            },
-            503,
-        )
-    return _answer({"status": "ready", "database": "ok", "migrations": head})
+    ready = {"status": "ready", "database": "ok", "migrations": head}
+    if current == head:
+        return _answer(ready)
+    if _is_ahead(current):
+        return _answer({**ready, "migrations": current, "schema": "ahead"})
+    return _answer(
+        {
+            "status": "unavailable",
+            "reason": "migrations_behind",
+            "current": current or None,
+            "head": head,
+        },
+        503,
+    )
 
 
 def _as_nobody() -> None:

@@ -31,9 +31,16 @@ REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
 LOG_FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-# Address arguments that are secrets (password reset, invitation and calendar feed links):
-# their value is replaced in the logged path.
-PRIVATE_ARGS = ("token",)
+# Addresses whose segment after the prefix is a secret (password reset, invitation and calendar
+# feed links): it is replaced in the logged path. Matched on the path itself, not on the route's
+# arguments, so that a token is masked also when routing failed (a 404 for a mistyped link, a
+# 405 for the wrong method), in any case and with doubled slashes (which are redirected to the
+# route). The hub feed's prefix comes first: "hub" is no token.
+PRIVATE_PATH = re.compile(
+    r"^(?P<prefix>/+(?:calendar/+hub|calendar|invitation|password/+reset)/+)"
+    r"(?P<token>[^/]+?)(?P<suffix>\.ics)?(?=/|$)",
+    re.IGNORECASE,
+)
 MASK = "***"
 # The load balancer's probes answer 200 every few seconds: logged at DEBUG, so that the log
 # shows people's requests (a failing probe is logged at INFO like any other request).
@@ -72,12 +79,13 @@ def user_id(user) -> int | str:
 
 def logged_path() -> str:
     """The request's path without its query string, private tokens masked."""
-    path = request.path
-    for name in PRIVATE_ARGS:
-        value = (request.view_args or {}).get(name)
-        if isinstance(value, str) and value:
-            path = path.replace(value, MASK)
-    return path
+    return mask_tokens(request.path)
+
+
+def mask_tokens(path: str) -> str:
+    """``path`` with the token of a secret link replaced by ``***`` (a calendar feed keeps its
+    ``.ics``): ``/password/reset/<token>/x`` → ``/password/reset/***/x``."""
+    return PRIVATE_PATH.sub(lambda m: m["prefix"] + MASK + (m["suffix"] or ""), path, count=1)
 
 
 def _start(app: Flask, **extra) -> None:

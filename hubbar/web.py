@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import suppress
 
 from flask import (
@@ -130,12 +131,38 @@ def _handle_domain(error: DomainError):
     return _error_page(400, str(error.message))
 
 
+# SQLSTATEs of a lost or refused connection: class 08 (connection exception) and the server
+# shutting down or restarting (57P01–57P03).
+OUTAGE_STATES = ("57P01", "57P02", "57P03")
+# SQLite's own words for a database file it cannot use at the moment.
+SQLITE_OUTAGES = ("unable to open database", "disk i/o error", "database is locked")
+
+
+def is_outage(error: Exception) -> bool:
+    """Whether a database error means "the database cannot be reached just now" (a 503), as
+    against a fault of the statement or the schema (a deadlock, a timeout, a missing table:
+    a 500, logged with its trace)."""
+    if isinstance(error, DisconnectionError):
+        return True
+    if getattr(error, "connection_invalidated", False):
+        return True
+    original = getattr(error, "orig", None)
+    if isinstance(original, sqlite3.Error):
+        return any(words in str(original).lower() for words in SQLITE_OUTAGES)
+    state = getattr(original, "sqlstate", None)
+    # psycopg gives no SQLSTATE when it cannot connect at all (refused, unknown host, timeout).
+    return state is None or state.startswith("08") or state in OUTAGE_STATES
+
+
 def database_unavailable(error: Exception):
     """The database cannot be reached: a friendly 503 (JSON under /api/v1), never a 500.
 
     The answer needs no database: the request's transaction is rolled back, the user is
     forgotten for the rest of the request (their attributes would be reloaded, and the menu
-    asks the database), and the page is in the language found without asking it."""
+    asks the database), and the page is in the language found without asking it. Any other
+    database error is a fault: logged with its trace and answered as the 500 it is."""
+    if not is_outage(error):
+        return _database_fault(error)
     locale = _locale_without_database()
     known = user_id(g.get("_login_user"))
     if known != "-":
@@ -156,6 +183,19 @@ def database_unavailable(error: Exception):
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _database_fault(error: Exception):
+    current_app.logger.error("Unhandled error: %s", _first_line(error), exc_info=error)
+    with suppress(*DATABASE_ERRORS):
+        db.session.rollback()
+    from hubbar.api.views import API_PREFIX, error_response
+
+    if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
+        return error_response(
+            500, "server_error", _("We have logged the error. Try again in a moment.")
+        )
+    return _error_page(500)
 
 
 def _locale_without_database() -> str:

@@ -61,17 +61,48 @@ def test_sqlite_has_foreign_keys_on_and_a_wal_journal(is_postgres):
         assert conn.execute(text("PRAGMA journal_mode")).scalar().lower() == "wal"
 
 
-def test_the_pool_is_sized_from_the_environment_on_a_server_database():
-    from hubbar.config import engine_options
+def test_the_pool_is_sized_from_the_environment_on_a_server_database(monkeypatch, tmp_path):
+    from hubbar.config import engine_options, load_config
 
-    server = {"HUBBAR_DATABASE_URL": "postgresql+psycopg://hubbar@db/hubbar"}
-    assert engine_options(server, "sqlite:///x") == {
+    server = "postgresql+psycopg://hubbar@db/hubbar"
+    monkeypatch.setenv("HUBBAR_DATABASE_URL", server)
+    assert engine_options(load_config(str(tmp_path))) == {
         "pool_pre_ping": True,
         "pool_size": 5,
         "max_overflow": 5,
     }
-    sized = {**server, "HUBBAR_DB_POOL_SIZE": "8", "HUBBAR_DB_MAX_OVERFLOW": "2"}
-    assert engine_options(sized, "sqlite:///x")["pool_size"] == 8
-    assert engine_options(sized, "sqlite:///x")["max_overflow"] == 2
+    monkeypatch.setenv("HUBBAR_DB_POOL_SIZE", "8")
+    monkeypatch.setenv("HUBBAR_DB_MAX_OVERFLOW", "2")
+    sized = engine_options(load_config(str(tmp_path)))
+    assert (sized["pool_size"], sized["max_overflow"]) == (8, 2)
     # SQLite has no server to size a pool for; pre-ping alone.
-    assert engine_options({}, "sqlite:///instance/hubbar.sqlite3") == {"pool_pre_ping": True}
+    monkeypatch.delenv("HUBBAR_DATABASE_URL")
+    assert engine_options(load_config(str(tmp_path))) == {"pool_pre_ping": True}
+
+
+def test_the_pool_follows_the_database_the_app_is_given(monkeypatch, tmp_path):
+    """The database passed to create_app decides, not HUBBAR_DATABASE_URL: SQLite's pool
+    takes no pool_size, and a server database given in code gets its pool sized."""
+    from hubbar import create_app
+
+    monkeypatch.setenv("HUBBAR_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("HUBBAR_DATABASE_URL", "postgresql+psycopg://hubbar@db/hubbar")
+    monkeypatch.setenv("HUBBAR_DB_POOL_SIZE", "7")
+    base = {"TESTING": True, "SECRET_KEY": "x"}
+    on_sqlite = create_app({**base, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert on_sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
+    with on_sqlite.app_context():
+        assert db.session.scalar(text("SELECT 1")) == 1  # the engine is made: no TypeError
+
+    monkeypatch.delenv("HUBBAR_DATABASE_URL")
+    on_server = create_app({**base, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://hubbar@db/x"})
+    assert on_server.config["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        "pool_pre_ping": True,
+        "pool_size": 7,
+        "max_overflow": 5,
+    }
+    chosen = {"pool_pre_ping": False}
+    given = create_app(
+        {**base, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SQLALCHEMY_ENGINE_OPTIONS": chosen}
+    )
+    assert given.config["SQLALCHEMY_ENGINE_OPTIONS"] == chosen

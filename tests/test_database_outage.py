@@ -48,7 +48,11 @@ def database_down(after: str | None = None):
         down = down or after in statement
         if down:
             refused.append(statement)
-            raise engine.dialect.loaded_dbapi.OperationalError("database unreachable (test)")
+            # What both drivers say when there is no database to talk to: psycopg without a
+            # SQLSTATE (it never got one), SQLite that it cannot open the file.
+            raise engine.dialect.loaded_dbapi.OperationalError(
+                "unable to open database file (test: the database is unreachable)"
+            )
 
     if after is None:
         # Nothing the test has loaded stands in for the database (a new process has nothing).
@@ -127,7 +131,7 @@ def test_an_outage_is_logged_as_a_warning_without_statement_or_trace(client, cap
         client.get("/bookings")
     warnings = [r for r in caplog.records if r.name == "hubbar" and r.levelno >= logging.WARNING]
     assert [r.getMessage() for r in warnings] == [
-        "Database unavailable: database unreachable (test)"
+        "Database unavailable: unable to open database file (test: the database is unreachable)"
     ]
     assert not any(r.exc_info for r in warnings)
     line = [r for r in caplog.records if r.name == "hubbar.request"][-1]
@@ -159,6 +163,40 @@ def test_the_api_answers_json_503_when_the_token_cannot_be_checked(client, path)
     assert response.status_code == 503
     assert response.is_json
     assert response.get_json()["error"] == "unavailable"
+
+
+def _fault(engine) -> Exception:
+    """A database error that is not an outage: a deadlock on PostgreSQL, a missing table on
+    SQLite."""
+    if engine.dialect.name == "postgresql":
+        import psycopg
+
+        return psycopg.errors.DeadlockDetected("deadlock detected (test)")
+    return engine.dialect.loaded_dbapi.OperationalError("no such table: bookings (test)")
+
+
+def test_a_database_fault_that_is_no_outage_is_a_logged_500_not_a_503(client, caplog):
+    user = _english_user()
+    login(client, user)
+    token = token_for(user)
+    engine = db.engine
+
+    def fail(conn, cursor, statement, parameters, context, executemany):
+        if "FROM bookings" in statement:
+            raise _fault(engine)
+
+    event.listen(engine, "before_cursor_execute", fail)
+    try:
+        page = client.get("/bookings")
+        api = client.get("/api/v1/me/bookings", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        event.remove(engine, "before_cursor_execute", fail)
+    assert page.status_code == 500
+    assert "Retry-After" not in page.headers
+    assert api.status_code == 500
+    assert api.get_json()["error"] == "server_error"
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert errors and all(r.exc_info for r in errors)
 
 
 # --- acceptance: a real gunicorn, PostgreSQL cut off and back ------------------------------

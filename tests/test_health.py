@@ -6,13 +6,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, select, text
 
 from hubbar.accounts.models import User
 from hubbar.db import utcnow
 from hubbar.extensions import db
-from hubbar.health import MIGRATIONS, migrations_head
+from hubbar.health import MIGRATIONS, known_revisions, migrations_head
 from tests.factories import login, make_user
 from tests.test_database_outage import database_down
 
@@ -54,22 +55,50 @@ def test_readyz_is_ready_when_the_database_is_at_the_head(client):
     assert body == {"status": "ready", "database": "ok", "migrations": head}
 
 
-def test_readyz_is_unavailable_while_migrations_are_behind(client):
+@contextmanager
+def database_at(revision: str | None):
+    """The database's recorded revision is ``revision`` (None: no migration run yet) while
+    inside; the head again afterwards."""
     head = migrations_head()
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0006_mail_calendar'"))
+        conn.execute(text("DELETE FROM alembic_version"))
+        if revision is not None:
+            conn.execute(text("INSERT INTO alembic_version VALUES (:rev)"), {"rev": revision})
     try:
-        body = _probe_answer(client.get("/readyz"), 503)
+        yield
     finally:
         with db.engine.begin() as conn:
-            conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
+            conn.execute(text("DELETE FROM alembic_version"))
+            conn.execute(text("INSERT INTO alembic_version VALUES (:head)"), {"head": head})
+
+
+@pytest.mark.parametrize("revision", ["0006_mail_calendar", None])
+def test_readyz_is_unavailable_while_migrations_are_behind(client, revision):
+    """An older revision of this code's migrations, or none at all (an empty database)."""
+    with database_at(revision):
+        body = _probe_answer(client.get("/readyz"), 503)
     assert body == {
         "status": "unavailable",
         "reason": "migrations_behind",
-        "current": "0006_mail_calendar",
-        "head": head,
+        "current": revision,
+        "head": migrations_head(),
     }
     assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_is_ready_while_the_schema_is_ahead_of_the_code(client):
+    """A rolling upgrade: the new version has migrated the database to a revision this code's
+    migrations/ do not have; the instances still on this code keep serving until replaced."""
+    newer = "0099_from_a_newer_version"
+    assert newer not in known_revisions()
+    with database_at(newer):
+        body = _probe_answer(client.get("/readyz"), 200)
+    assert body == {"status": "ready", "database": "ok", "migrations": newer, "schema": "ahead"}
+    assert _probe_answer(client.get("/readyz"), 200) == {
+        "status": "ready",
+        "database": "ok",
+        "migrations": migrations_head(),
+    }
 
 
 def test_readyz_is_unavailable_while_the_database_is_unreachable(client):

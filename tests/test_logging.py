@@ -88,6 +88,44 @@ def test_a_token_in_the_address_is_masked(client, request_log):
     assert token not in request_log()[-1].getMessage()
 
 
+SECRET = "s3cr3t-T0ken_value.x"  # shaped like the tokens: URL-safe, reset ones with dots
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "logged"),
+    [
+        # A token link asked with the wrong method: routing fails with 405.
+        ("POST", f"/calendar/{SECRET}.ics", 405, "/calendar/***.ics"),
+        ("DELETE", f"/calendar/hub/{SECRET}.ics", 405, "/calendar/hub/***.ics"),
+        ("PUT", f"/password/reset/{SECRET}", 405, "/password/reset/***"),
+        ("PUT", f"/invitation/{SECRET}", 405, "/invitation/***"),
+        # A mangled token link: no route at all, 404.
+        ("GET", f"/password/reset/{SECRET}/x", 404, "/password/reset/***/x"),
+        ("GET", f"/invitation/{SECRET}/", 404, "/invitation/***/"),
+        ("GET", f"/calendar/{SECRET}", 404, "/calendar/***"),
+        ("GET", f"/calendar/hub/{SECRET}.ics/x", 404, "/calendar/hub/***.ics/x"),
+    ],
+)
+def test_a_token_is_masked_also_when_routing_fails(
+    client, request_log, method, path, status, logged
+):
+    assert client.open(path, method=method).status_code == status
+    record = request_log()[-1]
+    assert record.request_fields["path"] == logged
+    assert SECRET not in record.getMessage()
+
+
+def test_every_route_with_a_token_is_masked(app):
+    """A new route with a <token> in its address must be added to the masked paths."""
+    routes = [rule for rule in app.url_map.iter_rules() if "token" in rule.arguments]
+    assert len(routes) >= 4
+    for rule in routes:
+        values = {name: 1 for name in rule.arguments} | {"token": SECRET}
+        with app.test_request_context():
+            path = app.url_map.bind("localhost").build(rule.endpoint, values)
+        assert SECRET not in observability.mask_tokens(path), rule.rule
+
+
 def test_probes_are_logged_at_debug_unless_they_fail(client, request_log):
     client.get("/healthz")
     assert request_log()[-1].levelno == logging.DEBUG

@@ -16,10 +16,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -200,6 +203,31 @@ def as_email(message: OutboxMessage):
 # --- sending -------------------------------------------------------------------------------
 
 
+class Claimed(NamedTuple):
+    """A message claimed by this run: its id, how the log names it (``described``) and the
+    e-mail to send (None: it could not be built)."""
+
+    message_id: int
+    label: str
+    email: EmailMessage | None
+
+
+def described(message: OutboxMessage) -> str:
+    """How the log names a message: ``Mail #12 (reminder, user 7)`` (``user -``: an address
+    without an account). Never its address or subject: the log is kept and shipped elsewhere,
+    and the people in it are named by id only (as in hubbar.observability's request lines);
+    the outbox row has the rest, for an admin."""
+    return f"Mail #{message.id} ({message.kind}, user {message.user_id or '-'})"
+
+
+def _without_address(reason: str, message: OutboxMessage) -> str:
+    """``reason`` for the log, with the recipient's address (which an SMTP server's answer
+    often quotes: "550 5.1.1 <anna@example.org>: no such user") replaced."""
+    if not message.recipient:
+        return reason
+    return re.sub(re.escape(message.recipient), "<recipient>", reason, flags=re.IGNORECASE)
+
+
 @dataclass
 class SendResult:
     sent: int
@@ -239,7 +267,7 @@ def send_due(*, now: datetime | None = None, limit: int = 50) -> SendResult:
     claimed = _claim(now, max(1, limit))
     started = time.monotonic()
     timeout = float(current_app.config.get("HUBBAR_MAIL_TIMEOUT", 10))
-    for index, (message_id, email) in enumerate(claimed):
+    for index, (message_id, label, email) in enumerate(claimed):
         if email is None:  # could not even be built: it never will be
             continue
         # Stop well before the claim runs out, so no other run takes over a message we send.
@@ -252,9 +280,9 @@ def send_due(*, now: datetime | None = None, limit: int = 50) -> SendResult:
             if isinstance(error, transport.DeliveryError):
                 failure = error
             else:  # not a delivery problem we know of: keep the worker going all the same
-                log.exception("Mail #%d: unexpected error while sending", message_id)
+                log.exception("%s: unexpected error while sending", label)
                 failure = transport.DeliveryError(f"{type(error).__name__}: {error}")
-            gave_up = _record_failure(message_id, email, failure, now)
+            gave_up = _record_failure(message_id, failure, now)
             result.failed += gave_up
             result.retried += not gave_up
             if failure.server_down:  # the rest would fail the same way: leave them for later
@@ -263,14 +291,12 @@ def send_due(*, now: datetime | None = None, limit: int = 50) -> SendResult:
             continue
         _record_sent(message_id, now)
         result.sent += 1
-        log.info(
-            "Mail #%d (%s) sent to %s via %s", message_id, email["Subject"], email["To"], where
-        )
-    result.failed += sum(1 for _m, email in claimed if email is None)
+        log.info("%s sent via %s", label, where)
+    result.failed += sum(1 for message in claimed if message.email is None)
     return result
 
 
-def _claim(now: datetime, limit: int) -> list[tuple[int, object]]:
+def _claim(now: datetime, limit: int) -> list[Claimed]:
     """Claim the due messages in one commit and build their e-mails (None: unbuildable, which
     is recorded as failed at once).
 
@@ -324,10 +350,14 @@ def _claim(now: datetime, limit: int) -> list[tuple[int, object]]:
             message.attempts += 1
             message.claimed_until = None
             message.last_error = f"cannot build the message: {error}"[:MAX_ERROR]
-            log.error("Mail #%d to %s cannot be built: %s", message.id, message.recipient, error)
-            claimed.append((message.id, None))
+            log.error(
+                "%s cannot be built: %s",
+                described(message),
+                _without_address(str(error), message),
+            )
+            claimed.append(Claimed(message.id, described(message), None))
             continue
-        claimed.append((message.id, email))
+        claimed.append(Claimed(message.id, described(message), email))
     db.session.commit()
     return claimed
 
@@ -342,9 +372,7 @@ def _record_sent(message_id: int, now: datetime) -> None:
     db.session.commit()
 
 
-def _record_failure(
-    message_id: int, email, failure: transport.DeliveryError, now: datetime
-) -> bool:
+def _record_failure(message_id: int, failure: transport.DeliveryError, now: datetime) -> bool:
     """Record the failed attempt: fail a message refused for good at once, give up one that
     has waited longer than HUBBAR_MAIL_GIVE_UP_HOURS, else schedule the next attempt. True:
     failed for good."""
@@ -353,10 +381,11 @@ def _record_failure(
     message.last_error = failure.reason[:MAX_ERROR]
     message.claimed_until = None
     give_up_at = message.created_at + give_up_after()
-    what = f"Mail #{message_id} ({email['Subject']}) to {email['To']} not sent"
+    what = f"{described(message)} not sent"
+    reason = _without_address(failure.reason, message)
     if failure.permanent:
         message.status = OutboxStatus.FAILED
-        log.error("%s: refused for good, not tried again: %s", what, failure.reason)
+        log.error("%s: refused for good, not tried again: %s", what, reason)
     elif now >= give_up_at:
         message.status = OutboxStatus.FAILED
         log.error(
@@ -365,7 +394,7 @@ def _record_failure(
             message.attempts,
             "" if message.attempts == 1 else "s",
             _duration(now - message.created_at),
-            failure.reason,
+            reason,
         )
     else:
         message.next_attempt_at = min(now + backoff(message.attempts), give_up_at)
@@ -375,7 +404,7 @@ def _record_failure(
             message.attempts,
             message.next_attempt_at.strftime("%Y-%m-%d %H:%M"),
             give_up_at.strftime("%Y-%m-%d %H:%M"),
-            failure.reason,
+            reason,
         )
     db.session.commit()
     return message.status is OutboxStatus.FAILED
@@ -386,9 +415,9 @@ def _duration(span: timedelta) -> str:
     return f"{hours:.0f} hours" if hours >= 2 else f"{span.total_seconds() / 60:.0f} minutes"
 
 
-def _release(claimed: list[tuple[int, object]]) -> int:
+def _release(claimed: list[Claimed]) -> int:
     """Give back claimed messages untried: the next run takes them."""
-    message_ids = [message_id for message_id, email in claimed if email is not None]
+    message_ids = [message.message_id for message in claimed if message.email is not None]
     for message_id in message_ids:
         db.session.get(OutboxMessage, message_id).claimed_until = None
     db.session.commit()

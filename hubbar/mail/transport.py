@@ -204,9 +204,8 @@ def _write_to_outbox(email: EmailMessage) -> str:
         path.write_bytes(email.as_bytes())
     except OSError as error:
         raise DeliveryError(f"outbox folder {folder}: {error.strerror or error}") from error
-    log.info(
-        "No HUBBAR_MAIL_SERVER: mail to %s (%s) written to %s", email["To"], email["Subject"], path
-    )
+    # The file's name has the message's id (from its Message-ID), not its address or subject.
+    log.info("No HUBBAR_MAIL_SERVER: mail written to %s", path)
     return str(path)
 
 

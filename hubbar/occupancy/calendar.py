@@ -211,11 +211,16 @@ def _windows(hub: Hub, schedule: DaySchedule, zone: ZoneInfo, until: datetime) -
         start, end = opens.astimezone(UTC), min(closes.astimezone(UTC), until)
         if start >= end:
             continue
-        if opens.utcoffset() == closes.utcoffset():
-            # The usual case: the same offset all the way (a stretch of open time is shorter
-            # than the 23 hours or more between two changes), so one piece, whose local second
-            # of the day is the opening time's.
-            seconds = opens.hour * HOUR + opens.minute * 60 + opens.second
+        local_start = start.astimezone(zone)
+        if (
+            local_start.utcoffset()
+            == (end - timedelta(microseconds=1)).astimezone(zone).utcoffset()
+        ):
+            # The usual case: the same offset from start to end (a stretch of open time is
+            # shorter than the 23 hours or more between two changes; the offsets are those of
+            # the real instants, so a wall time in a spring-forward gap is no exception), so one
+            # piece, whose local second of the day is its start's.
+            seconds = local_start.hour * HOUR + local_start.minute * 60 + local_start.second
             windows.append(Window(hub.id, None, schedule.day, start, end, day_start, seconds))
             continue
         for piece_start, piece_end in _same_offset_pieces(start, end, zone):

@@ -229,7 +229,10 @@ def organisation_occupancy(
 ) -> tuple[Organisation, Occupancy, Access]:
     """How one organisation's staff used the hubs open to them over ``first``..``last``: only
     their bookings count, against those hubs' capacity. For the organisation's admins and
-    system admins (:func:`scoped` decides)."""
+    system admins (asked first, so that others learn nothing of which organisations exist;
+    then :func:`scoped` decides as for any selection)."""
+    if not (user.is_system_admin or organisation_id in user.admin_organisation_ids):
+        raise NotAllowed(_("You can see only your own organisation's use of the hubs."))
     organisation, hubs = organisation_hubs(organisation_id)
     result, seen = occupancy(user, hubs, first, last, k=k, organisation_id=organisation.id, now=now)
     return organisation, result, seen

@@ -64,7 +64,8 @@ def remembered(report: Report, what: str, make: Callable[[], T]) -> T:
     figures move with the bookings)."""
     if report.digest is None:
         return make()
-    key = (report.digest, what, str(get_locale()))
+    key = (report.pilot_id, report.version, report.automatic, report.digest, what)
+    key += (str(get_locale()),)
     with _recent_lock:
         if key in _recent:
             _recent.move_to_end(key)

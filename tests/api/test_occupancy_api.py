@@ -388,3 +388,58 @@ def test_the_dashboard_the_api_the_xlsx_and_compute_agree_on_the_demo_pilot(app)
         card = re.search(rf'id="figure-{key}".*?class="dash-value">([^<]*)', html, re.S)
         assert card is not None, key
         assert card.group(1).strip() == text, key
+
+
+# --- an organisation's staff at the hubs open to them --------------------------------------
+
+
+def test_an_organisation_admin_sees_their_staff_at_every_hub_open_to_them(
+    client,
+    week,  # noqa: F811
+    ssa,  # noqa: F811
+    kuf,  # noqa: F811
+):
+    from tests.occupancy.conftest import book, hub_with_desks
+
+    hub, _ = week
+    hub.admitted_organisations.append(kuf)  # SSA's hub takes KuF's staff
+    own = hub_with_desks(1, lunch=True, host=kuf, name="Rinkeby")
+    closed_to_kuf = hub_with_desks(1, lunch=True, host=ssa, name="Liljeholmen")
+    [desk], [other_desk] = own.desks, closed_to_kuf.desks
+    ulla, sven = make_user(kuf), make_user(ssa)
+    # At KuF's own hub: KuF's Monday 09–11 counts (2 h); SSA's Tuesday visit does not.
+    book(desk, ulla, at("2026-03-02", "09:00"), at("2026-03-02", "11:00"),
+         created=at("2026-02-27", "09:00"), checked_in=at("2026-03-02", "09:00"))  # fmt: skip
+    book(desk, sven, at("2026-03-03", "09:00"), at("2026-03-03", "10:00"),
+         created=at("2026-02-27", "09:00"), checked_in=at("2026-03-03", "09:00"))  # fmt: skip
+    book(other_desk, sven, at("2026-03-04", "09:00"), at("2026-03-04", "12:00"),
+         created=at("2026-02-27", "09:00"), checked_in=at("2026-03-04", "09:00"))  # fmt: skip
+    token = token_for(make_org_admin(kuf))
+
+    body = ok(call(client, "GET", f"/api/v1/organisations/{kuf.id}/occupancy", token,
+                   query_string=WEEK))  # fmt: skip
+
+    assert body["organisation"]["code"] == "KuF"
+    assert [h["name"] for h in body["hubs"]] == ["Kungsklippan 6", "Rinkeby"]
+    assert body["audience"] == "organisation_admin"
+    assert [o["code"] for o in body["organisations"]] == ["KuF"]
+    # The hand-computed week's 8.5 h of KuF at Kungsklippan 6, and 2 h at Rinkeby.
+    assert body["metrics"]["booked_hours"]["value"] == 10.5
+    # Capacity: 2 desks × 5 days × 8 h, and 1 desk × 5 days × 8 h.
+    assert body["metrics"]["capacity_hours"]["value"] == 120
+
+
+def test_organisation_figures_are_for_its_admins_and_say_nothing_to_others(
+    client,
+    kuf,  # noqa: F811
+    ssa,  # noqa: F811
+):
+    make_hub(host=kuf, desks=1)
+    kuf_admin = token_for(make_org_admin(kuf))
+    employee = token_for(make_user(kuf))
+    for who, org_id in ((kuf_admin, ssa.id), (kuf_admin, 999_999), (employee, kuf.id)):
+        response = call(
+            client, "GET", f"/api/v1/organisations/{org_id}/occupancy", who, query_string=WEEK
+        )
+        assert response.status_code == 403, org_id
+        assert response.get_json()["error"] == "forbidden"

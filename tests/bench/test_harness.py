@@ -58,6 +58,9 @@ def test_runner_measures_every_scenario_and_passes_the_race_check(bench_url, tmp
     assert scenarios["create_booking"]["bookings_per_s"] > 0
     assert scenarios["csv_year"]["bytes_per_request"] > 0
     assert scenarios["csv_year"]["worker_rss_growth_mb"] is not None
+    memory = scenarios["csv_year"]["export_memory"]
+    assert memory["year"]["bytes"] > memory["month"]["bytes"] > 0
+    assert memory["met"] is True
 
     race = result["race"]
     assert race["passed"] is True

@@ -191,8 +191,8 @@ def test_a_message_refused_for_good_fails_at_once(smtp_server, log, code, at, re
     failed = log.records[-1]
     assert failed.levelname == "ERROR"
     assert failed.getMessage() == (
-        f"Mail #{other.id} (Other) to {other.recipient} not sent: refused for good, not tried "
-        f"again: {smtp_server.address}: {reason}"
+        f"Mail #{other.id} (confirmation, user {other.user_id}) not sent: refused for good, "
+        f"not tried again: {smtp_server.address}: {reason}"
     )
 
     smtp_server.accept()
@@ -270,7 +270,7 @@ def test_a_message_is_given_up_72_hours_after_it_was_queued(app, mail_settings, 
     given_up = log.records[-1]
     assert given_up.levelname == "ERROR"
     assert given_up.getMessage().startswith(
-        f"Mail #{message.id} (Reminder) to {message.recipient} not sent, given up after 2 "
+        f"Mail #{message.id} (confirmation, user {message.user_id}) not sent, given up after 2 "
         "attempts over 72 hours: 127.0.0.1:"
     )
 
@@ -551,7 +551,41 @@ def test_without_a_server_mail_goes_to_the_outbox_folder(app, mail_settings, tmp
     assert written["To"] == "erik@example.org"
     assert written["Subject"] == "Booking confirmed"
     assert reload(message).status is OutboxStatus.SENT
-    assert f"written to {path}" in log.messages[-2]  # then the worker's "sent" line
+    assert log.messages[-2:] == [
+        f"No HUBBAR_MAIL_SERVER: mail written to {path}",
+        f"Mail #{message.id} (confirmation, user {message.user_id}) sent via {path}",
+    ]
+    assert "erik" not in log.text and "Booking confirmed" not in log.text
+
+
+def test_the_log_names_a_message_by_id_kind_and_user_never_address_or_subject(smtp_server, log):
+    """The log is kept and shipped elsewhere: people in it are user ids. An SMTP answer that
+    quotes the address has it replaced in the log (the outbox row keeps it, for an admin)."""
+    anna = make_user(email="anna.private@example.org")
+    with clock(T0):
+        sent = queued(anna, subject="Your desk at Privatgatan")
+        address = "erik.private@example.org"  # no account
+        to_an_address = mail.queue("invitation", address, subject="Hej Erik", text="Welcome")
+        db.session.commit()
+        assert mail.send_due() == result(sent=2)
+        smtp_server.handler.refuse_at = "RCPT"
+        smtp_server.handler.refusal = "450 4.2.1 <Anna.Private@example.org>: mailbox busy"
+        retried = queued(anna, subject="Your desk at Privatgatan")
+        assert mail.send_due() == result(retried=1)
+        smtp_server.handler.refusal = "550 5.1.1 <anna.private@example.org>: no such user"
+    with clock(T0 + timedelta(minutes=1)):
+        assert mail.send_due() == result(failed=1)
+    lines = [r.getMessage() for r in log.records if r.name.startswith("hubbar.mail")]
+    assert lines[:2] == [
+        f"Mail #{sent.id} (confirmation, user {anna.id}) sent via {smtp_server.address}",
+        f"Mail #{to_an_address.id} (invitation, user -) sent via {smtp_server.address}",
+    ]
+    assert lines[2].startswith(f"Mail #{retried.id} (confirmation, user {anna.id}) not sent ")
+    assert lines[2].endswith("recipient refused (450 4.2.1 <<recipient>>: mailbox busy)")
+    assert lines[3].endswith("recipient refused (550 5.1.1 <<recipient>>: no such user)")
+    for private in ("anna", "Anna", "erik", "example.org", "Privatgatan", "Hej"):
+        assert private not in log.text
+    assert "anna.private@example.org" in reload(retried).last_error
 
 
 def test_the_job_sends_and_logs(smtp_server, app, log):
