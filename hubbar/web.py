@@ -171,11 +171,11 @@ def database_unavailable(error: Exception):
     with suppress(*DATABASE_ERRORS):
         db.session.rollback()
     g._login_user = login_manager.anonymous_user()
-    from hubbar.api.views import API_PREFIX, error_response
+    from hubbar.api.views import error_response, is_api_path
 
     with force_locale(locale):
         # Under /api/v1 in JSON, also for an address the API does not have (no blueprint).
-        if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
+        if is_api_path(request.path):
             message = _("The service is briefly unavailable. Try again in a minute.")
             response = error_response(503, "unavailable", message)
         else:
@@ -189,9 +189,9 @@ def _database_fault(error: Exception):
     current_app.logger.error("Unhandled error: %s", _first_line(error), exc_info=error)
     with suppress(*DATABASE_ERRORS):
         db.session.rollback()
-    from hubbar.api.views import API_PREFIX, error_response
+    from hubbar.api.views import error_response, is_api_path
 
-    if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
+    if is_api_path(request.path):
         return error_response(
             500, "server_error", _("We have logged the error. Try again in a moment.")
         )

@@ -75,6 +75,7 @@ def throwaway_app(database_url: str, folder: Path) -> Iterator[tuple[Flask, str]
 
 
 def free_port() -> int:
+    """A TCP port nobody listens on (the operating system's pick, closed again)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

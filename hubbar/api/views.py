@@ -127,12 +127,17 @@ def _unexpected(error: Exception):
     )
 
 
+def is_api_path(path: str) -> bool:
+    """Whether an address is under /api/v1, whose answers are JSON (also where no route
+    matches, so before any blueprint is chosen)."""
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
 def _routing_errors_as_json():
     """Unknown addresses and methods under /api/v1 are answered in JSON too. Flask raises those
     before any blueprint is chosen, so the blueprint's error handlers never see them."""
     error = request.routing_exception
-    path = request.path
-    if error is None or not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
+    if error is None or not is_api_path(request.path):
         return None
     if isinstance(error, HTTPException) and (error.code or 500) >= 400:
         with suppress(ops.Unauthorized):
@@ -632,27 +637,28 @@ def occupancy_json(result, seen: occupancy_ops.Access, hub: Hub) -> dict:
     }
 
 
-@bp.get("/hubs/<int:hub_id>/occupancy")
-def hub_occupancy(hub_id: int):
-    """Every metric of a hub over whole local dates, with the tables behind them."""
+def _hub_figures(hub_id: int):
+    """A hub the caller may see the occupancy of, and its figures over the asked period."""
     user = _caller()
     hub, _seen = _occupancy_hub(user, hub_id)
     first, last = _period()
     result, seen = occupancy_ops.occupancy(
         user, [hub], first, last, k=current_app.config["HUBBAR_SMALL_GROUP_K"]
     )
+    return hub, result, seen
+
+
+@bp.get("/hubs/<int:hub_id>/occupancy")
+def hub_occupancy(hub_id: int):
+    """Every metric of a hub over whole local dates, with the tables behind them."""
+    hub, result, seen = _hub_figures(hub_id)
     return jsonify(occupancy_json(result, seen, hub))
 
 
 @bp.get("/hubs/<int:hub_id>/occupancy/heatmap")
 def hub_heatmap(hub_id: int):
     """The share of desk-hours booked by weekday and hour of the day (the dashboard's heatmap)."""
-    user = _caller()
-    hub, _seen = _occupancy_hub(user, hub_id)
-    first, last = _period()
-    result, seen = occupancy_ops.occupancy(
-        user, [hub], first, last, k=current_app.config["HUBBAR_SMALL_GROUP_K"]
-    )
+    hub, result, seen = _hub_figures(hub_id)
     return jsonify(
         {
             "hub": {"id": hub.id, "name": hub.name},

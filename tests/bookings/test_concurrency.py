@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +32,7 @@ from hubbar.hubs.calendar import hub_days
 from hubbar.hubs.models import Hub
 from tests.factories import make_hub, make_organisation, make_user
 from tests.helpers import count
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 32
@@ -46,12 +46,6 @@ class Server:
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _request(port: int, method: str, path: str, token: str | None = None, body=None):
@@ -75,7 +69,7 @@ def _request(port: int, method: str, path: str, token: str | None = None, body=N
 @pytest.fixture(scope="module")
 def server(app, database_url, tmp_path_factory):
     """gunicorn with several worker processes on the (already migrated) test database."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("server") / "gunicorn.log"
     env = {
         **os.environ,

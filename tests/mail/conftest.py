@@ -31,13 +31,14 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 import ssl
 from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.servers import free_port
 
 MAIL_SETTINGS = (
     "HUBBAR_MAIL_SERVER",
@@ -49,13 +50,6 @@ MAIL_SETTINGS = (
     "HUBBAR_MAIL_PASSWORD",
     "HUBBAR_MAIL_TIMEOUT",
 )
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on (the operating system's pick, closed again)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class _Handler:

@@ -21,7 +21,7 @@ from hubbar.mail.operations import set_preferences
 from tests.bookings.clock import at, frozen
 from tests.factories import make_hub, make_hub_manager, make_user
 from tests.helpers import STOCKHOLM, count, reload, sv
-from tests.mail.conftest import free_port
+from tests.servers import free_port
 
 DAY = "2026-12-01"  # a Tuesday
 

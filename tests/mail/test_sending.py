@@ -27,7 +27,8 @@ from hubbar.mail.models import OutboxMessage, OutboxStatus
 from tests.bookings.clock import at, frozen
 from tests.factories import make_user
 from tests.helpers import reload
-from tests.mail.conftest import SmtpServer, free_port
+from tests.mail.conftest import SmtpServer
+from tests.servers import free_port
 
 T0 = at("2026-12-01", "09:00")
 ICS = b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
